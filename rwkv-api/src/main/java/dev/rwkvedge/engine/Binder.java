@@ -1,0 +1,59 @@
+package dev.rwkvedge.engine;
+
+import dev.rwkvedge.model.ModelConfig;
+import dev.rwkvedge.model.ModelWeights;
+import dev.rwkvedge.model.WeightFormatException;
+import dev.rwkvedge.spi.KernelBackend;
+import dev.rwkvedge.tensor.Tensor;
+
+import java.util.Arrays;
+
+/**
+ * Looks up the tensors a {@link Block} needs and checks their sizes, so that a model with a wrong shape fails at
+ * load with the file and tensor named rather than deep inside a kernel.
+ */
+record Binder(ModelWeights weights, ModelConfig config, KernelBackend backend) {
+
+    /** A small vector, dequantized to floats; its element count must be {@code len}. */
+    float[] vec(String name, int len) {
+        Tensor t = weights.get(name);
+        if (t.elementCount() != len) {
+            throw bad(t, "has " + t.elementCount() + " elements, expected " + len);
+        }
+        return t.toFloatArray();
+    }
+
+    float[] vec(int layer, String suffix, int len) {
+        return vec("blocks." + layer + "." + suffix, len);
+    }
+
+    /** A matrix of {@code rows × cols} (rows of {@code cols} contiguous elements). */
+    Tensor mat(String name, int rows, int cols) {
+        Tensor t = weights.get(name);
+        if (t.rank() < 2 || t.rows() != rows || t.cols() != cols) {
+            throw bad(t, "has shape " + Arrays.toString(t.shape()) + ", expected (" + rows + ", " + cols + ")");
+        }
+        return t;
+    }
+
+    Tensor mat(int layer, String suffix, int rows, int cols) {
+        return mat("blocks." + layer + "." + suffix, rows, cols);
+    }
+
+    /** A matrix whose row length is {@code cols} and whose row count is read from the file (LoRA widths). */
+    Tensor matCols(int layer, String suffix, int cols) {
+        Tensor t = weights.get("blocks." + layer + "." + suffix);
+        if (t.rank() < 2 || t.cols() != cols) {
+            throw bad(t, "has shape " + Arrays.toString(t.shape()) + ", expected rows of " + cols);
+        }
+        return t;
+    }
+
+    boolean has(int layer, String suffix) {
+        return weights.contains("blocks." + layer + "." + suffix);
+    }
+
+    WeightFormatException bad(Tensor t, String problem) {
+        return new WeightFormatException(weights.source(), t.name(), -1, problem);
+    }
+}

@@ -1,0 +1,114 @@
+package dev.rwkvedge.engine;
+
+import dev.rwkvedge.RwkvException;
+import dev.rwkvedge.model.ModelConfig;
+import dev.rwkvedge.model.ModelWeights;
+import dev.rwkvedge.spi.KernelBackend;
+import dev.rwkvedge.tensor.Tensor;
+
+/**
+ * An RWKV model bound to a kernel backend: embedding, the layers of its version, and the head. Immutable and
+ * shared by sessions; all mutable data lives in the caller's state vector and {@link Scratch}.
+ *
+ * <p>Tokens are processed in chunks of up to {@link #CHUNK}: each layer runs over the whole chunk, so every
+ * weight matrix is applied to all the chunk's tokens in one {@link KernelBackend#matmul} (sequence mode), and the
+ * recurrent parts run token by token inside the layer. With a backend whose batched product equals its
+ * single-token product, sequence mode gives the bits of serial mode.
+ */
+public final class Graph {
+    /** Tokens per sequence-mode chunk; bounds scratch memory. */
+    public static final int CHUNK = 32;
+
+    private final ModelConfig config;
+    private final KernelBackend backend;
+    private final Tensor emb, head;
+    private final float[] ln0w, ln0b, lnOutW, lnOutB;
+    private final Block[] blocks;
+    private final int maxLora;
+
+    private Graph(ModelWeights weights, KernelBackend backend) {
+        this.config = ModelConfig.of(weights);
+        this.backend = backend;
+        Binder b = new Binder(weights, config, backend);
+        int c = config.nEmbd();
+        emb = b.mat("emb.weight", config.nVocab(), c);
+        head = b.mat("head.weight", config.nVocab(), c);
+        ln0w = b.vec("blocks.0.ln0.weight", c);
+        ln0b = b.vec("blocks.0.ln0.bias", c);
+        lnOutW = b.vec("ln_out.weight", c);
+        lnOutB = b.vec("ln_out.bias", c);
+        blocks = new Block[config.nLayer()];
+        int lora = 1;
+        for (int l = 0; l < blocks.length; l++) {
+            blocks[l] = switch (config.version()) {
+                case V4 -> new V4Block(b, l);
+                case V5_1, V5_2 -> new V5Block(b, l);
+                case V6 -> new V6Block(b, l);
+                case V7 -> new V7Block(b, l);
+            };
+            if (blocks[l] instanceof V6Block v6) {
+                lora = Math.max(lora, v6.maxLora());
+            } else if (blocks[l] instanceof V7Block v7) {
+                lora = Math.max(lora, v7.maxLora());
+            }
+        }
+        maxLora = lora;
+    }
+
+    /**
+     * @throws dev.rwkvedge.model.WeightFormatException if a tensor is missing or has the wrong shape
+     */
+    public static Graph bind(ModelWeights weights, KernelBackend backend) {
+        return new Graph(weights, backend);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public KernelBackend backend() {
+        return backend;
+    }
+
+    public Scratch newScratch() {
+        return new Scratch(config, maxLora);
+    }
+
+    /**
+     * Runs {@code tokens} through the model, updating {@code state}.
+     *
+     * @param logits    null to skip the head; else receives the logits of the last token, or with {@code all}
+     *                  the logits of every token ({@code tokens.length × vocab})
+     */
+    public void forward(int[] tokens, float[] state, Scratch s, float[] logits, boolean all) {
+        int c = config.nEmbd();
+        int v = config.nVocab();
+        for (int tok : tokens) {
+            if (tok < 0 || tok >= v) {
+                throw new RwkvException("token id " + tok + " is outside the vocabulary (0.." + (v - 1) + ")");
+            }
+        }
+        for (int start = 0; start < tokens.length; start += CHUNK) {
+            int n = Math.min(CHUNK, tokens.length - start);
+            for (int t = 0; t < n; t++) {
+                emb.readRow(tokens[start + t], s.x, t * c);
+                backend.layerNorm(s.x, t * c, s.x, t * c, c, ln0w, ln0b, config.layerNormEps());
+            }
+            for (Block blk : blocks) {
+                blk.forward(n, s, state);
+            }
+            if (logits == null) {
+                continue;
+            }
+            if (all) {
+                for (int t = 0; t < n; t++) {
+                    backend.layerNorm(s.x, t * c, s.headIn, t * c, c, lnOutW, lnOutB, config.layerNormEps());
+                }
+                backend.matmul(head, s.headIn, 0, logits, start * v, n);
+            } else if (start + n == tokens.length) {
+                backend.layerNorm(s.x, (n - 1) * c, s.headIn, 0, c, lnOutW, lnOutB, config.layerNormEps());
+                backend.matmul(head, s.headIn, 0, logits, 0, 1);
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package dev.rwkvedge.spi;
+
+import dev.rwkvedge.tensor.Tensor;
+
+/**
+ * The compute kernels the engine runs an RWKV graph with. Implementations must be safe to call from many
+ * sessions at once (weights are shared; all mutable data is passed in by the caller).
+ *
+ * <h2>Numerical contract</h2>
+ * The products follow ggml's CPU path, so that logits match rwkv.cpp (RWKV-MATH.md §7):
+ * <ul>
+ *   <li>F32 and BF16 weights: float32 products and sums, any summation order;</li>
+ *   <li>F16 weights: the activation is first rounded to binary16, then products are summed in float32;</li>
+ *   <li>Q4_0, Q5_0, Q8_0 weights: the activation is quantized to Q8_0 per 32-block (d = max|x|/127 stored as
+ *       binary16, q = round-half-even(x·127/max|x|)) and each block contributes d_w·d_x·Σ q_w·q_x;</li>
+ *   <li>Q4_1, Q5_1 weights: the activation goes to Q8_1 (as Q8_0, plus s = binary16(d_x·Σq_x)), and each
+ *       block contributes d_w·d_x·Σ q_w·q_x + m_w·s.</li>
+ * </ul>
+ * Sequence products ({@code n > 1}) must give, for every token, exactly the bits of the single-token product,
+ * so that sequence mode equals serial mode.
+ */
+public interface KernelBackend extends AutoCloseable {
+    String name();
+
+    /** Worker threads this backend uses. */
+    int threads();
+
+    /**
+     * {@code out[t·rows + o] = Σ_i W[o][i]·x[xOff + t·cols + i]} for every token {@code t < n}, where W is the
+     * 2-D view {@code rows × cols} of {@code w}.
+     */
+    void matmul(Tensor w, float[] x, int xOff, float[] out, int outOff, int n);
+
+    /** Single-token {@link #matmul}. */
+    default void matvec(Tensor w, float[] x, float[] out) {
+        matmul(w, x, 0, out, 0, 1);
+    }
+
+    /**
+     * LayerNorm of {@code len} elements, as ggml_norm: mean and variance accumulated in double, population
+     * variance, then {@code (x−μ)·(1/√(σ²+eps))·weight + bias} in float.
+     */
+    void layerNorm(float[] x, int xOff, float[] out, int outOff, int len, float[] weight, float[] bias, float eps);
+
+    /**
+     * GroupNorm: {@link #layerNorm} without affine applied to each of {@code groups} consecutive groups of
+     * {@code len/groups} elements, followed by the affine {@code weight, bias} over all {@code len} elements.
+     */
+    void groupNorm(float[] x, int xOff, float[] out, int outOff, int len, int groups, float[] weight, float[] bias, float eps);
+
+    /**
+     * RWKV-4 WKV for one token (RWKV-MATH.md §6, v4), numerically stabilised. {@code k, v, out} are read and written
+     * at {@code [off, off+c)}; the state vectors aa, bb, pp (each {@code c} long) start at {@code aaOff}, {@code bbOff},
+     * {@code ppOff} of {@code state}; {@code w} is the stored decay −exp(d), {@code u} is time_first.
+     */
+    void wkv4(int c, float[] k, float[] v, int off, float[] w, float[] u,
+              float[] state, int aaOff, int bbOff, int ppOff, float[] out);
+
+    /**
+     * RWKV-5/6 WKV for one token over {@code heads} heads of size {@code s}. {@code r, k, v, out} are at
+     * {@code [off, off+heads·s)}, the per-channel decay {@code w} at {@code wOff}, the bonus {@code u} at 0. State
+     * {@code S[h][i][j]} (i = key, j = value) is at {@code state[stateOff + h·s² + i·s + j]}:
+     * {@code y_j = Σ_i r_i·(u_i·k_i·v_j + S[i][j])}, then {@code S[i][j] ← w_i·S[i][j] + k_i·v_j}.
+     */
+    void wkv5(int heads, int s, float[] r, float[] k, float[] v, int off, float[] w, int wOff, float[] u,
+              float[] state, int stateOff, float[] out);
+
+    /**
+     * RWKV-7 WKV for one token. All vectors are at {@code [off, off+heads·s)}. State {@code S[h][i][j]} (i = value,
+     * j = key) at {@code state[stateOff + h·s² + i·s + j]}: {@code S ← S·diag(w) + (S·a)·bᵀ + v·kᵀ}, then
+     * {@code y_i = Σ_j S[i][j]·r_j} with the new S. The engine passes {@code a = −κ̂} and {@code b = κ̂⊙α}.
+     */
+    void wkv7(int heads, int s, float[] r, float[] w, float[] k, float[] v, float[] a, float[] b, int off,
+              float[] state, int stateOff, float[] out);
+
+    /** Releases worker threads. The backend must not be used afterwards. */
+    @Override
+    void close();
+}

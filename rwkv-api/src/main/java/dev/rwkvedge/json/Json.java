@@ -294,8 +294,6 @@ public final class Json {
     private static void writeDouble(double d, StringBuilder sb) {
         if (Double.isNaN(d) || Double.isInfinite(d)) {
             sb.append("null");
-        } else if (d == Math.rint(d) && Math.abs(d) < 1e15) {
-            sb.append((long) d);
         } else {
             sb.append(d);
         }

@@ -36,6 +36,7 @@ public final class Main {
     /** Runs the CLI with the given streams; returns the exit code (used by tests). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         Main main = new Main();
+        Logging.configure(java.util.Arrays.asList(args).contains("--verbose") || java.util.Arrays.asList(args).contains("-v"));
         CommandLine cl = new CommandLine(main);
         cl.setOut(out);
         cl.setErr(err);

@@ -17,7 +17,8 @@ import java.nio.file.NoSuchFileException;
  */
 @Command(name = "rwkv-edge", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Run and compress RWKV language models on small CPUs.",
-        subcommands = {InspectCommand.class, LogitsCommand.class, PluginsCommand.class,
+        subcommands = {InspectCommand.class, LogitsCommand.class, CompressCommand.class, EvalCommand.class,
+                PluginsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     /** Exit code for bad input: files, names, parameters. */
@@ -43,7 +44,8 @@ public final class Main {
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             boolean verbose = main.verbose || parseResult.hasMatchedOption("--verbose");
             int code = isBadInput(ex) ? EXIT_BAD_INPUT : EXIT_INTERNAL;
-            err.println("rwkv-edge: " + (code == EXIT_INTERNAL ? "internal error: " : "") + describe(ex));
+            String msg = ex instanceof dev.rwkvedge.pipeline.PipelineException ? ex.getMessage() : describe(ex);
+            err.println("rwkv-edge: " + (code == EXIT_INTERNAL ? "internal error: " : "") + msg);
             if (verbose) {
                 ex.printStackTrace(err);
             } else if (code == EXIT_INTERNAL) {

@@ -3,7 +3,9 @@ package dev.rwkvedge.engine;
 import dev.rwkvedge.model.ModelConfig;
 import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.model.WeightFormatException;
+import dev.rwkvedge.registry.Operators;
 import dev.rwkvedge.spi.KernelBackend;
+import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.tensor.Tensor;
 
 import java.util.Arrays;
@@ -12,7 +14,45 @@ import java.util.Arrays;
  * Looks up the tensors a {@link Block} needs and checks their sizes, so that a model with a wrong shape fails at
  * load with the file and tensor named rather than deep inside a kernel.
  */
-record Binder(ModelWeights weights, ModelConfig config, KernelBackend backend) {
+final class Binder {
+    private final ModelWeights weights;
+    private final ModelConfig config;
+    private final KernelBackend backend;
+    private int maxOpScratch;
+
+    Binder(ModelWeights weights, ModelConfig config, KernelBackend backend) {
+        this.weights = weights;
+        this.config = config;
+        this.backend = backend;
+    }
+
+    ModelWeights weights() {
+        return weights;
+    }
+
+    ModelConfig config() {
+        return config;
+    }
+
+    KernelBackend backend() {
+        return backend;
+    }
+
+    /** Largest per-token scratch of any operator bound so far. */
+    int maxOpScratch() {
+        return maxOpScratch;
+    }
+
+    /** A linear map of the operator vocabulary: dense, low-rank, or a plugin's operator. */
+    LinearOperator linear(String name, int rows, int cols) {
+        LinearOperator op = Operators.linear(weights, name, rows, cols);
+        maxOpScratch = Math.max(maxOpScratch, op.scratchPerToken());
+        return op;
+    }
+
+    LinearOperator linear(int layer, String suffix, int rows, int cols) {
+        return linear("blocks." + layer + "." + suffix, rows, cols);
+    }
 
     /** A small vector, dequantized to floats; its element count must be {@code len}. */
     float[] vec(String name, int len) {

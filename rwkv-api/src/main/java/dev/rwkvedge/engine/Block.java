@@ -2,6 +2,7 @@ package dev.rwkvedge.engine;
 
 import dev.rwkvedge.model.ModelConfig;
 import dev.rwkvedge.spi.KernelBackend;
+import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.tensor.Tensor;
 
 /**
@@ -94,16 +95,20 @@ abstract class Block {
         be.matmul(w, in, 0, out, 0, n);
     }
 
+    final void mm(LinearOperator op, float[] in, float[] out, int n, Scratch s) {
+        op.apply(be, in, 0, out, 0, n, s.opScratch);
+    }
+
     /** Squared-ReLU FFN core: {@code out = V·relu²(K·xk)}. */
-    final void ffnCore(Tensor key, Tensor value, float[] xk, Scratch s, int n) {
-        mm(key, xk, s.hidden, n);
+    final void ffnCore(LinearOperator key, LinearOperator value, float[] xk, Scratch s, int n) {
+        mm(key, xk, s.hidden, n, s);
         int len = n * cfg.ffnDim();
         float[] h = s.hidden;
         for (int i = 0; i < len; i++) {
             float z = h[i] > 0 ? h[i] : 0;
             h[i] = z * z;
         }
-        mm(value, h, s.out, n);
+        mm(value, h, s.out, n, s);
     }
 
     static void addInto(float[] x, float[] d, int len) {

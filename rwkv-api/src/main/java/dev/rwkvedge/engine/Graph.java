@@ -4,6 +4,7 @@ import dev.rwkvedge.RwkvException;
 import dev.rwkvedge.model.ModelConfig;
 import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.spi.KernelBackend;
+import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.tensor.Tensor;
 
 /**
@@ -21,10 +22,12 @@ public final class Graph {
 
     private final ModelConfig config;
     private final KernelBackend backend;
-    private final Tensor emb, head;
+    private final Tensor emb;
+    private final LinearOperator head;
     private final float[] ln0w, ln0b, lnOutW, lnOutB;
     private final Block[] blocks;
     private final int maxLora;
+    private final int maxOpScratch;
 
     private Graph(ModelWeights weights, KernelBackend backend) {
         this.config = ModelConfig.of(weights);
@@ -32,7 +35,7 @@ public final class Graph {
         Binder b = new Binder(weights, config, backend);
         int c = config.nEmbd();
         emb = b.mat("emb.weight", config.nVocab(), c);
-        head = b.mat("head.weight", config.nVocab(), c);
+        head = b.linear("head.weight", config.nVocab(), c);
         ln0w = b.vec("blocks.0.ln0.weight", c);
         ln0b = b.vec("blocks.0.ln0.bias", c);
         lnOutW = b.vec("ln_out.weight", c);
@@ -53,6 +56,7 @@ public final class Graph {
             }
         }
         maxLora = lora;
+        maxOpScratch = b.maxOpScratch();
     }
 
     /**
@@ -71,7 +75,7 @@ public final class Graph {
     }
 
     public Scratch newScratch() {
-        return new Scratch(config, maxLora);
+        return new Scratch(config, maxLora, maxOpScratch);
     }
 
     /**
@@ -104,10 +108,10 @@ public final class Graph {
                 for (int t = 0; t < n; t++) {
                     backend.layerNorm(s.x, t * c, s.headIn, t * c, c, lnOutW, lnOutB, config.layerNormEps());
                 }
-                backend.matmul(head, s.headIn, 0, logits, start * v, n);
+                head.apply(backend, s.headIn, 0, logits, start * v, n, s.opScratch);
             } else if (start + n == tokens.length) {
                 backend.layerNorm(s.x, (n - 1) * c, s.headIn, 0, c, lnOutW, lnOutB, config.layerNormEps());
-                backend.matmul(head, s.headIn, 0, logits, 0, 1);
+                head.apply(backend, s.headIn, 0, logits, 0, 1, s.opScratch);
             }
         }
     }

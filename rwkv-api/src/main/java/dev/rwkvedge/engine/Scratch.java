@@ -20,8 +20,10 @@ public final class Scratch {
     final float[] lora, lora2, loraIn;
     /** One normalised row for the head. */
     final float[] headIn;
+    /** Scratch of operators such as low-rank products (tokens × the widest operator's need). */
+    final float[] opScratch;
 
-    Scratch(ModelConfig c, int maxLora) {
+    Scratch(ModelConfig c, int maxLora, int maxOpScratch) {
         this.chunk = Graph.CHUNK;
         int n = chunk * c.nEmbd();
         x = new float[n];
@@ -49,5 +51,6 @@ public final class Scratch {
         lora2 = new float[chunk * Math.max(1, maxLora)];
         loraIn = new float[chunk * Math.max(1, maxLora)];
         headIn = new float[chunk * c.nEmbd()];
+        opScratch = new float[chunk * maxOpScratch];
     }
 }

@@ -1,7 +1,7 @@
 package dev.rwkvedge.engine;
 
 import dev.rwkvedge.model.RwkvVersion;
-import dev.rwkvedge.tensor.Tensor;
+import dev.rwkvedge.spi.LinearOperator;
 
 /**
  * RWKV-5 layer in rwkv.cpp's two variants (RWKV-MATH.md §6): v5.1 (per-head decay and bonus, no gate) and
@@ -10,7 +10,7 @@ import dev.rwkvedge.tensor.Tensor;
 final class V5Block extends Block {
     private final boolean gated;
     private final float[] mixK, mixV, mixR, mixG, decay, bonus, lnxW, lnxB, fMixK, fMixR;
-    private final Tensor key, value, receptance, gate, output, fKey, fValue, fReceptance;
+    private final LinearOperator key, value, receptance, gate, output, fKey, fValue, fReceptance;
 
     V5Block(Binder b, int l) {
         super(b, l);
@@ -24,7 +24,7 @@ final class V5Block extends Block {
             mixG = b.vec(l, "att.time_mix_g", c);
             decay = b.vec(l, "att.time_decay", c);
             bonus = b.vec(l, "att.time_faaaa", c);
-            gate = b.mat(l, "att.gate.weight", c, c);
+            gate = b.linear(l, "att.gate.weight", c, c);
         } else {
             mixG = null;
             gate = null;
@@ -33,15 +33,15 @@ final class V5Block extends Block {
         }
         lnxW = b.vec(l, "att.ln_x.weight", c);
         lnxB = b.vec(l, "att.ln_x.bias", c);
-        key = b.mat(l, "att.key.weight", c, c);
-        value = b.mat(l, "att.value.weight", c, c);
-        receptance = b.mat(l, "att.receptance.weight", c, c);
-        output = b.mat(l, "att.output.weight", c, c);
+        key = b.linear(l, "att.key.weight", c, c);
+        value = b.linear(l, "att.value.weight", c, c);
+        receptance = b.linear(l, "att.receptance.weight", c, c);
+        output = b.linear(l, "att.output.weight", c, c);
         fMixK = b.vec(l, "ffn.time_mix_k", c);
         fMixR = b.vec(l, "ffn.time_mix_r", c);
-        fKey = b.mat(l, "ffn.key.weight", f, c);
-        fValue = b.mat(l, "ffn.value.weight", c, f);
-        fReceptance = b.mat(l, "ffn.receptance.weight", c, c);
+        fKey = b.linear(l, "ffn.key.weight", f, c);
+        fValue = b.linear(l, "ffn.value.weight", c, f);
+        fReceptance = b.linear(l, "ffn.receptance.weight", c, c);
     }
 
     /** Broadcasts one value per head to the head's S channels. */
@@ -59,12 +59,12 @@ final class V5Block extends Block {
         lerp(s.a, s.sh, mixK, s.xk, n);
         lerp(s.a, s.sh, mixV, s.xv, n);
         lerp(s.a, s.sh, mixR, s.xr, n);
-        mm(key, s.xk, s.k, n);
-        mm(value, s.xv, s.v, n);
-        mm(receptance, s.xr, s.r, n);
+        mm(key, s.xk, s.k, n, s);
+        mm(value, s.xv, s.v, n, s);
+        mm(receptance, s.xr, s.r, n, s);
         if (gated) {
             lerp(s.a, s.sh, mixG, s.xg, n);
-            mm(gate, s.xg, s.g, n);
+            mm(gate, s.xg, s.g, n, s);
             for (int i = 0; i < n * c; i++) {
                 s.g[i] = silu(s.g[i]);
             }
@@ -81,14 +81,14 @@ final class V5Block extends Block {
                 s.y[i] *= s.g[i];
             }
         }
-        mm(output, s.y, s.out, n);
+        mm(output, s.y, s.out, n, s);
     }
 
     @Override
     void channelMix(int n, Scratch s) {
         lerp(s.f, s.sh, fMixK, s.xk, n);
         lerp(s.f, s.sh, fMixR, s.xr, n);
-        mm(fReceptance, s.xr, s.r, n);
+        mm(fReceptance, s.xr, s.r, n, s);
         ffnCore(fKey, fValue, s.xk, s, n);
         for (int i = 0; i < n * c; i++) {
             s.out[i] *= sigmoid(s.r[i]);

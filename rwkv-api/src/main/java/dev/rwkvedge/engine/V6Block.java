@@ -1,5 +1,6 @@
 package dev.rwkvedge.engine;
 
+import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.tensor.Tensor;
 
 /** RWKV-6 "Finch" layer: data-dependent token shift and decay (RWKV-MATH.md §6, v6). */
@@ -8,7 +9,7 @@ final class V6Block extends Block {
     private final Tensor maaW1, decayW1, decayW2;
     private final Tensor[] maaW2 = new Tensor[5];
     private final int mixLora, decayLora;
-    private final Tensor key, value, receptance, gate, output, fKey, fValue, fReceptance;
+    private final LinearOperator key, value, receptance, gate, output, fKey, fValue, fReceptance;
 
     V6Block(Binder b, int l) {
         super(b, l);
@@ -38,16 +39,16 @@ final class V6Block extends Block {
         bonus = b.vec(l, "att.time_faaaa", c);
         lnxW = b.vec(l, "att.ln_x.weight", c);
         lnxB = b.vec(l, "att.ln_x.bias", c);
-        key = b.mat(l, "att.key.weight", c, c);
-        value = b.mat(l, "att.value.weight", c, c);
-        receptance = b.mat(l, "att.receptance.weight", c, c);
-        gate = b.mat(l, "att.gate.weight", c, c);
-        output = b.mat(l, "att.output.weight", c, c);
+        key = b.linear(l, "att.key.weight", c, c);
+        value = b.linear(l, "att.value.weight", c, c);
+        receptance = b.linear(l, "att.receptance.weight", c, c);
+        gate = b.linear(l, "att.gate.weight", c, c);
+        output = b.linear(l, "att.output.weight", c, c);
         fMaaK = b.vec(l, "ffn.time_maa_k", c);
         fMaaR = b.vec(l, "ffn.time_maa_r", c);
-        fKey = b.mat(l, "ffn.key.weight", f, c);
-        fValue = b.mat(l, "ffn.value.weight", c, f);
-        fReceptance = b.mat(l, "ffn.receptance.weight", c, c);
+        fKey = b.linear(l, "ffn.key.weight", f, c);
+        fValue = b.linear(l, "ffn.value.weight", c, f);
+        fReceptance = b.linear(l, "ffn.receptance.weight", c, c);
     }
 
     /** The widest LoRA intermediate, for sizing scratch buffers. */
@@ -88,10 +89,10 @@ final class V6Block extends Block {
                 }
             }
         }
-        mm(receptance, s.xr, s.r, n);
-        mm(key, s.xk, s.k, n);
-        mm(value, s.xv, s.v, n);
-        mm(gate, s.xg, s.g, n);
+        mm(receptance, s.xr, s.r, n, s);
+        mm(key, s.xk, s.k, n, s);
+        mm(value, s.xv, s.v, n, s);
+        mm(gate, s.xg, s.g, n, s);
         for (int i = 0; i < nc; i++) {
             s.g[i] = silu(s.g[i]);
         }
@@ -113,14 +114,14 @@ final class V6Block extends Block {
         for (int i = 0; i < nc; i++) {
             s.y[i] *= s.g[i];
         }
-        mm(output, s.y, s.out, n);
+        mm(output, s.y, s.out, n, s);
     }
 
     @Override
     void channelMix(int n, Scratch s) {
         shiftMix(s.f, s.sh, fMaaK, 0, s.xk, n);
         shiftMix(s.f, s.sh, fMaaR, 0, s.xr, n);
-        mm(fReceptance, s.xr, s.r, n);
+        mm(fReceptance, s.xr, s.r, n, s);
         ffnCore(fKey, fValue, s.xk, s, n);
         for (int i = 0; i < n * c; i++) {
             s.out[i] *= sigmoid(s.r[i]);

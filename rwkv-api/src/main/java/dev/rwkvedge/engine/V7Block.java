@@ -1,5 +1,6 @@
 package dev.rwkvedge.engine;
 
+import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.tensor.Tensor;
 
 /**
@@ -12,7 +13,7 @@ final class V7Block extends Block {
 
     private final float[] xrwkvag, w0, a0, v0, kK, kA, rK, lnxW, lnxB, fXk;
     private final Tensor w1, w2, a1, a2, v1, v2, g1, g2;
-    private final Tensor key, value, receptance, output, fKey, fValue;
+    private final LinearOperator key, value, receptance, output, fKey, fValue;
     private final boolean valueResidual;
     private final int maxLora;
 
@@ -45,13 +46,13 @@ final class V7Block extends Block {
         maxLora = valueResidual ? Math.max(lora, v1.rows()) : lora;
         lnxW = b.vec(l, "att.ln_x.weight", c);
         lnxB = b.vec(l, "att.ln_x.bias", c);
-        key = b.mat(l, "att.key.weight", c, c);
-        value = b.mat(l, "att.value.weight", c, c);
-        receptance = b.mat(l, "att.receptance.weight", c, c);
-        output = b.mat(l, "att.output.weight", c, c);
+        key = b.linear(l, "att.key.weight", c, c);
+        value = b.linear(l, "att.value.weight", c, c);
+        receptance = b.linear(l, "att.receptance.weight", c, c);
+        output = b.linear(l, "att.output.weight", c, c);
         fXk = b.vec(l, "ffn.x_k", c);
-        fKey = b.mat(l, "ffn.key.weight", f, c);
-        fValue = b.mat(l, "ffn.value.weight", c, f);
+        fKey = b.linear(l, "ffn.key.weight", f, c);
+        fValue = b.linear(l, "ffn.value.weight", c, f);
     }
 
     int maxLora() {
@@ -87,7 +88,7 @@ final class V7Block extends Block {
         shiftMix(s.a, s.sh, xrwkvag, 4 * c, s.xa, n);
         shiftMix(s.a, s.sh, xrwkvag, 5 * c, s.xg, n);
 
-        mm(receptance, s.xr, s.r, n);
+        mm(receptance, s.xr, s.r, n, s);
         lora(w1, w2, s.xw, 1, s.w, s, n);
         for (int t = 0; t < n; t++) {
             for (int i = 0; i < c; i++) {
@@ -95,8 +96,8 @@ final class V7Block extends Block {
                 s.w[j] = exp(-DECAY_SCALE * sigmoid(w0[i] + s.w[j]));
             }
         }
-        mm(key, s.xk, s.k, n);
-        mm(value, s.xv, s.v, n);
+        mm(key, s.xk, s.k, n, s);
+        mm(value, s.xv, s.v, n, s);
         // s.xa becomes the in-context learning rate α.
         lora(a1, a2, s.xa, 0, s.out, s, n);
         for (int t = 0; t < n; t++) {
@@ -159,7 +160,7 @@ final class V7Block extends Block {
                 }
             }
         }
-        mm(output, s.y, s.out, n);
+        mm(output, s.y, s.out, n, s);
     }
 
     @Override

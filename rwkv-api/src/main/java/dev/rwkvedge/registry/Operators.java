@@ -1,0 +1,61 @@
+package dev.rwkvedge.registry;
+
+import dev.rwkvedge.model.ModelWeights;
+import dev.rwkvedge.model.WeightFormatException;
+import dev.rwkvedge.operators.DenseLinear;
+import dev.rwkvedge.spi.LinearOperator;
+import dev.rwkvedge.spi.OperatorProvider;
+import dev.rwkvedge.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/** The operator vocabulary: binds each linear map of a model to a dense matrix or to a registered operator. */
+public final class Operators {
+    private static final NamedRegistry<OperatorProvider> REGISTRY =
+            new NamedRegistry<>(OperatorProvider.class, "operator", Operators.class.getClassLoader());
+
+    private Operators() {
+    }
+
+    public static NamedRegistry<OperatorProvider> registry() {
+        return REGISTRY;
+    }
+
+    /**
+     * The operator for the linear map {@code name} ({@code rows × cols}): the dense tensor when present, else the one
+     * operator whose tensors are present.
+     *
+     * @throws WeightFormatException if nothing or more than one operator claims it, or shapes disagree
+     */
+    public static LinearOperator linear(ModelWeights w, String name, int rows, int cols) {
+        Optional<Tensor> dense = w.find(name);
+        if (dense.isPresent()) {
+            Tensor t = dense.get();
+            if (t.rank() < 2 || t.rows() != rows || t.cols() != cols) {
+                throw new WeightFormatException(w.source(), name, -1, "has shape " + Arrays.toString(t.shape())
+                        + ", expected (" + rows + ", " + cols + ")");
+            }
+            return new DenseLinear(t);
+        }
+        List<LinearOperator> found = new ArrayList<>();
+        List<String> by = new ArrayList<>();
+        for (OperatorProvider p : REGISTRY.all()) {
+            Optional<LinearOperator> op = p.bindLinear(w, name, rows, cols);
+            if (op.isPresent()) {
+                found.add(op.get());
+                by.add(p.name());
+            }
+        }
+        if (found.isEmpty()) {
+            throw new WeightFormatException(w.source(), name, -1, "required tensor is missing, and no operator ("
+                    + String.join(", ", REGISTRY.available()) + ") provides it");
+        }
+        if (found.size() > 1) {
+            throw new WeightFormatException(w.source(), name, -1, "claimed by several operators: " + String.join(", ", by));
+        }
+        return found.get(0);
+    }
+}

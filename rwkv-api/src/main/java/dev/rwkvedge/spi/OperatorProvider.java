@@ -1,0 +1,21 @@
+package dev.rwkvedge.spi;
+
+import dev.rwkvedge.model.ModelWeights;
+
+import java.util.Optional;
+
+/**
+ * Binds operators of the vocabulary to a model's tensors. The engine asks every registered provider for each
+ * linear map whose dense tensor is absent (for example {@code blocks.3.att.key.weight} replaced by
+ * {@code …weight.lowrank.a} and {@code …weight.lowrank.b}); exactly one may claim it. A third party that needs a new
+ * operator ships a jar with an {@code OperatorProvider}; compressors are never needed at run time.
+ */
+public interface OperatorProvider extends NamedProvider {
+    /**
+     * @param name the canonical name of the dense weight this operator stands for
+     * @param rows expected output size
+     * @param cols expected input size
+     * @return the bound operator, or empty if this provider's tensors for {@code name} are not in {@code weights}
+     */
+    Optional<LinearOperator> bindLinear(ModelWeights weights, String name, int rows, int cols);
+}

@@ -165,9 +165,10 @@ public final class Sampler {
                 }
             }
             boolean[] keep = new boolean[p.length];
-            int limit = useTopK ? Math.min(topK, order.length) : order.length;
-            for (int r = 0; r < limit; r++) {
-                keep[order[r]] = true;
+            if (useTopK) {
+                for (int r = 0; r < Math.min(topK, order.length); r++) {
+                    keep[order[r]] = true;
+                }
             }
             for (int i = 0; i < p.length; i++) {
                 if (p[i] < cutoff || (useTopK && !keep[i])) {

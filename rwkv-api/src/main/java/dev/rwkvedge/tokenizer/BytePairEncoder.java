@@ -1,5 +1,6 @@
 package dev.rwkvedge.tokenizer;
 
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -36,7 +37,7 @@ final class BytePairEncoder {
 
     /** The ids of one word given as raw bytes. */
     int[] encode(byte[] word) {
-        String key = new String(word, java.nio.charset.StandardCharsets.ISO_8859_1);
+        String key = new String(word, StandardCharsets.ISO_8859_1);
         int[] hit = cache.get(key);
         if (hit != null) {
             return hit;

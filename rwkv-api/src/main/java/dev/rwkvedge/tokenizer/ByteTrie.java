@@ -1,6 +1,7 @@
 package dev.rwkvedge.tokenizer;
 
 import java.util.Arrays;
+import java.util.stream.IntStream;
 
 /**
  * A byte trie for greedy longest-match tokenisation, the structure of ChatRWKV's {@code TRIE} class
@@ -22,7 +23,7 @@ final class ByteTrie {
      *               non-empty (the caller checks, to name the file and ids).
      */
     ByteTrie(byte[][] tokens) {
-        Integer[] order = java.util.stream.IntStream.range(0, tokens.length)
+        Integer[] order = IntStream.range(0, tokens.length)
                 .filter(i -> tokens[i] != null)
                 .boxed()
                 .toArray(Integer[]::new);

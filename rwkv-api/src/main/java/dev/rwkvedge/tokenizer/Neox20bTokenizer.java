@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.Normalizer;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -237,21 +237,21 @@ public final class Neox20bTokenizer implements Tokenizer {
 
         void add(int v) {
             if (n == a.length) {
-                a = java.util.Arrays.copyOf(a, a.length * 2);
+                a = Arrays.copyOf(a, a.length * 2);
             }
             a[n++] = v;
         }
 
         void addAll(int[] vs) {
             if (n + vs.length > a.length) {
-                a = java.util.Arrays.copyOf(a, Math.max(a.length * 2, n + vs.length));
+                a = Arrays.copyOf(a, Math.max(a.length * 2, n + vs.length));
             }
             System.arraycopy(vs, 0, a, n, vs.length);
             n += vs.length;
         }
 
         int[] toArray() {
-            return java.util.Arrays.copyOf(a, n);
+            return Arrays.copyOf(a, n);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.rwkvedge.tokenizer;
 import dev.rwkvedge.RwkvException;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -45,7 +46,7 @@ public final class WorldTokenizer implements Tokenizer {
     public static WorldTokenizer load(Path vocab) {
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(vocab)))
+            text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(vocab)))
                     .toString();
         } catch (CharacterCodingException e) {
             throw new RwkvException("World vocabulary " + vocab + " is not valid UTF-8");

@@ -2,7 +2,9 @@ package dev.rwkvedge.tokenizer;
 
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -54,8 +56,8 @@ class TextDecoderTest {
     @Test
     void growsForLongTokens() {
         TextDecoder d = bytes.newDecoder();
-        byte[] big = "ü".repeat(100).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        byte[] head = java.util.Arrays.copyOf(big, big.length - 1);
+        byte[] big = "ü".repeat(100).getBytes(StandardCharsets.UTF_8);
+        byte[] head = Arrays.copyOf(big, big.length - 1);
         assertEquals("ü".repeat(99), d.acceptBytes(head));
         assertEquals("ü", d.acceptBytes(new byte[] {big[big.length - 1]}));
     }

@@ -3,6 +3,7 @@ package dev.rwkvedge;
 import dev.rwkvedge.engine.Graph;
 import dev.rwkvedge.model.ModelConfig;
 import dev.rwkvedge.model.ModelWeights;
+import dev.rwkvedge.spi.ActivationObserver;
 import dev.rwkvedge.spi.KernelBackend;
 
 /**
@@ -15,11 +16,11 @@ public final class RwkvModel implements AutoCloseable {
     private final boolean owns;
     private final Graph graph;
 
-    private RwkvModel(ModelWeights weights, KernelBackend backend, boolean owns) {
+    private RwkvModel(ModelWeights weights, KernelBackend backend, boolean owns, ActivationObserver observer) {
         this.weights = weights;
         this.backend = backend;
         this.owns = owns;
-        this.graph = Graph.bind(weights, backend);
+        this.graph = observer == null ? Graph.bind(weights, backend) : Graph.bind(weights, backend, observer);
     }
 
     /**
@@ -28,7 +29,15 @@ public final class RwkvModel implements AutoCloseable {
      * @param owns whether closing the model closes the weights and the backend
      */
     public static RwkvModel of(ModelWeights weights, KernelBackend backend, boolean owns) {
-        return new RwkvModel(weights, backend, owns);
+        return new RwkvModel(weights, backend, owns, null);
+    }
+
+    /**
+     * A model whose every linear map reports its inputs and outputs to {@code observer}; for calibration runs of
+     * compressors. Closing it closes neither weights nor backend.
+     */
+    public static RwkvModel observed(ModelWeights weights, KernelBackend backend, ActivationObserver observer) {
+        return new RwkvModel(weights, backend, false, java.util.Objects.requireNonNull(observer));
     }
 
     public ModelConfig config() {

@@ -3,7 +3,9 @@ package dev.rwkvedge.engine;
 import dev.rwkvedge.model.ModelConfig;
 import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.model.WeightFormatException;
+import dev.rwkvedge.operators.ObservedLinear;
 import dev.rwkvedge.registry.Operators;
+import dev.rwkvedge.spi.ActivationObserver;
 import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.tensor.Tensor;
@@ -18,12 +20,14 @@ final class Binder {
     private final ModelWeights weights;
     private final ModelConfig config;
     private final KernelBackend backend;
+    private final ActivationObserver observer;
     private int maxOpScratch;
 
-    Binder(ModelWeights weights, ModelConfig config, KernelBackend backend) {
+    Binder(ModelWeights weights, ModelConfig config, KernelBackend backend, ActivationObserver observer) {
         this.weights = weights;
         this.config = config;
         this.backend = backend;
+        this.observer = observer;
     }
 
     ModelWeights weights() {
@@ -46,6 +50,9 @@ final class Binder {
     /** A linear map of the operator vocabulary: dense, low-rank, or a plugin's operator. */
     LinearOperator linear(String name, int rows, int cols) {
         LinearOperator op = Operators.linear(weights, name, rows, cols);
+        if (observer != null) {
+            op = new ObservedLinear(name, op, observer);
+        }
         maxOpScratch = Math.max(maxOpScratch, op.scratchPerToken());
         return op;
     }

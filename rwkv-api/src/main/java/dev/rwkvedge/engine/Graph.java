@@ -3,6 +3,7 @@ package dev.rwkvedge.engine;
 import dev.rwkvedge.RwkvException;
 import dev.rwkvedge.model.ModelConfig;
 import dev.rwkvedge.model.ModelWeights;
+import dev.rwkvedge.spi.ActivationObserver;
 import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.tensor.Tensor;
@@ -29,10 +30,10 @@ public final class Graph {
     private final int maxLora;
     private final int maxOpScratch;
 
-    private Graph(ModelWeights weights, KernelBackend backend) {
+    private Graph(ModelWeights weights, KernelBackend backend, ActivationObserver observer) {
         this.config = ModelConfig.of(weights);
         this.backend = backend;
-        Binder b = new Binder(weights, config, backend);
+        Binder b = new Binder(weights, config, backend, observer);
         int c = config.nEmbd();
         emb = b.mat("emb.weight", config.nVocab(), c);
         head = b.linear("head.weight", config.nVocab(), c);
@@ -63,7 +64,12 @@ public final class Graph {
      * @throws dev.rwkvedge.model.WeightFormatException if a tensor is missing or has the wrong shape
      */
     public static Graph bind(ModelWeights weights, KernelBackend backend) {
-        return new Graph(weights, backend);
+        return new Graph(weights, backend, null);
+    }
+
+    /** Binds with every linear map reporting to {@code observer} (calibration). */
+    public static Graph bind(ModelWeights weights, KernelBackend backend, ActivationObserver observer) {
+        return new Graph(weights, backend, observer);
     }
 
     public ModelConfig config() {

@@ -15,6 +15,13 @@ public interface CompressionContext {
 
     KernelBackend backend();
 
+    /**
+     * Runs the calibration tokens through {@code weights} (state carried across chunks) with every linear map
+     * reporting to {@code observer}. With {@code withHead} false the head is skipped (cheaper; the head's input is
+     * then not observed).
+     */
+    void calibrate(dev.rwkvedge.model.ModelWeights weights, ActivationObserver observer, boolean withHead);
+
     Progress progress(String task, long total);
 
     /** A unit of long work that reports how far it got. */

@@ -1,6 +1,8 @@
 package dev.rwkvedge.pipeline;
 
+import dev.rwkvedge.RwkvException;
 import dev.rwkvedge.RwkvModel;
+import dev.rwkvedge.Session;
 import dev.rwkvedge.eval.EvalResult;
 import dev.rwkvedge.eval.Evaluator;
 import dev.rwkvedge.model.ModelConfig;
@@ -8,6 +10,7 @@ import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.registry.Compressors;
 import dev.rwkvedge.registry.KernelBackends;
 import dev.rwkvedge.registry.WeightFormats;
+import dev.rwkvedge.spi.ActivationObserver;
 import dev.rwkvedge.spi.CompressionContext;
 import dev.rwkvedge.spi.CompressionResult;
 import dev.rwkvedge.spi.Compressor;
@@ -144,6 +147,27 @@ public final class PipelineRunner {
             @Override
             public Progress progress(String task, long total) {
                 return progress.start(task, total);
+            }
+
+            @Override
+            public void calibrate(ModelWeights weights, ActivationObserver observer, boolean withHead) {
+                if (calibration.length == 0) {
+                    throw new RwkvException("this step needs calibration data: add 'calibration: {text: FILE}' to the pipeline");
+                }
+                try (RwkvModel m = RwkvModel.observed(weights, backend, observer);
+                     Progress p = progress.start("calibrating", calibration.length)) {
+                    Session s = m.newSession();
+                    int chunk = 256;
+                    for (int start = 0; start < calibration.length; start += chunk) {
+                        int[] part = java.util.Arrays.copyOfRange(calibration, start, Math.min(calibration.length, start + chunk));
+                        if (withHead) {
+                            s.evalSequenceAllLogits(part);
+                        } else {
+                            s.ingest(part);
+                        }
+                        p.step(part.length);
+                    }
+                }
             }
         };
     }

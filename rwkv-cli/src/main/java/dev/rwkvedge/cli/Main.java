@@ -18,7 +18,7 @@ import java.nio.file.NoSuchFileException;
 @Command(name = "rwkv-edge", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Run and compress RWKV language models on small CPUs.",
         subcommands = {InspectCommand.class, LogitsCommand.class, CompressCommand.class, EvalCommand.class,
-                ConvertCommand.class, SynthCommand.class,
+                ConvertCommand.class, SynthCommand.class, GenerateCommand.class, TokenizeCommand.class,
                 PluginsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {

@@ -3,7 +3,9 @@ package dev.rwkvedge.engine;
 import dev.rwkvedge.model.ModelConfig;
 import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.model.WeightFormatException;
+import dev.rwkvedge.operators.DenseFfn;
 import dev.rwkvedge.operators.ObservedLinear;
+import dev.rwkvedge.spi.FfnOperator;
 import dev.rwkvedge.registry.Operators;
 import dev.rwkvedge.spi.ActivationObserver;
 import dev.rwkvedge.spi.KernelBackend;
@@ -52,6 +54,22 @@ final class Binder {
         LinearOperator op = Operators.linear(weights, name, rows, cols);
         if (observer != null) {
             op = new ObservedLinear(name, op, observer);
+        }
+        maxOpScratch = Math.max(maxOpScratch, op.scratchPerToken());
+        return op;
+    }
+
+    /**
+     * The channel-mix core of block {@code layer}: the dense key/value pair (each possibly low-rank) when
+     * {@code ffn.key} is bound by name, else the one operator provider that claims the layer.
+     */
+    FfnOperator ffn(int layer, int embd, int ffn) {
+        String key = "blocks." + layer + ".ffn.key.weight";
+        FfnOperator op;
+        if (weights.contains(key) || weights.contains(key + ".lowrank.a")) {
+            op = new DenseFfn(linear(key, ffn, embd), linear("blocks." + layer + ".ffn.value.weight", embd, ffn));
+        } else {
+            op = Operators.ffn(weights, layer, embd, ffn);
         }
         maxOpScratch = Math.max(maxOpScratch, op.scratchPerToken());
         return op;

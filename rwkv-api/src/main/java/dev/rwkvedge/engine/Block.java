@@ -1,6 +1,7 @@
 package dev.rwkvedge.engine;
 
 import dev.rwkvedge.model.ModelConfig;
+import dev.rwkvedge.spi.FfnOperator;
 import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.tensor.Tensor;
@@ -99,16 +100,9 @@ abstract class Block {
         op.apply(be, in, 0, out, 0, n, s.opScratch);
     }
 
-    /** Squared-ReLU FFN core: {@code out = V·relu²(K·xk)}. */
-    final void ffnCore(LinearOperator key, LinearOperator value, float[] xk, Scratch s, int n) {
-        mm(key, xk, s.hidden, n, s);
-        int len = n * cfg.ffnDim();
-        float[] h = s.hidden;
-        for (int i = 0; i < len; i++) {
-            float z = h[i] > 0 ? h[i] : 0;
-            h[i] = z * z;
-        }
-        mm(value, h, s.out, n, s);
+    /** Squared-ReLU FFN core {@code out = V·relu²(K·xk)}, through whatever operator the layer is bound to. */
+    final void ffnCore(FfnOperator ffn, float[] xk, Scratch s, int n) {
+        ffn.apply(be, xk, s.out, n, s.hidden, s.opScratch);
     }
 
     static void addInto(float[] x, float[] d, int len) {

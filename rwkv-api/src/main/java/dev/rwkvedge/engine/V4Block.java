@@ -1,11 +1,13 @@
 package dev.rwkvedge.engine;
 
+import dev.rwkvedge.spi.FfnOperator;
 import dev.rwkvedge.spi.LinearOperator;
 
 /** RWKV-4 layer (RWKV-MATH.md §6, v4). */
 final class V4Block extends Block {
     private final float[] mixK, mixV, mixR, decay, first, fMixK, fMixR;
-    private final LinearOperator key, value, receptance, output, fKey, fValue, fReceptance;
+    private final FfnOperator ffn;
+    private final LinearOperator key, value, receptance, output, fReceptance;
 
     V4Block(Binder b, int l) {
         super(b, l);
@@ -21,8 +23,7 @@ final class V4Block extends Block {
         output = b.linear(l, "att.output.weight", c, c);
         fMixK = b.vec(l, "ffn.time_mix_k", c);
         fMixR = b.vec(l, "ffn.time_mix_r", c);
-        fKey = b.linear(l, "ffn.key.weight", f, c);
-        fValue = b.linear(l, "ffn.value.weight", c, f);
+        ffn = b.ffn(l, c, f);
         fReceptance = b.linear(l, "ffn.receptance.weight", c, c);
     }
 
@@ -49,7 +50,7 @@ final class V4Block extends Block {
         lerp(s.f, s.sh, fMixK, s.xk, n);
         lerp(s.f, s.sh, fMixR, s.xr, n);
         mm(fReceptance, s.xr, s.r, n, s);
-        ffnCore(fKey, fValue, s.xk, s, n);
+        ffnCore(ffn, s.xk, s, n);
         for (int i = 0; i < n * c; i++) {
             s.out[i] *= sigmoid(s.r[i]);
         }

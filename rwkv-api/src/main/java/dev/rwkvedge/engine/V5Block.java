@@ -1,6 +1,7 @@
 package dev.rwkvedge.engine;
 
 import dev.rwkvedge.model.RwkvVersion;
+import dev.rwkvedge.spi.FfnOperator;
 import dev.rwkvedge.spi.LinearOperator;
 
 /**
@@ -10,7 +11,8 @@ import dev.rwkvedge.spi.LinearOperator;
 final class V5Block extends Block {
     private final boolean gated;
     private final float[] mixK, mixV, mixR, mixG, decay, bonus, lnxW, lnxB, fMixK, fMixR;
-    private final LinearOperator key, value, receptance, gate, output, fKey, fValue, fReceptance;
+    private final FfnOperator ffn;
+    private final LinearOperator key, value, receptance, gate, output, fReceptance;
 
     V5Block(Binder b, int l) {
         super(b, l);
@@ -39,8 +41,7 @@ final class V5Block extends Block {
         output = b.linear(l, "att.output.weight", c, c);
         fMixK = b.vec(l, "ffn.time_mix_k", c);
         fMixR = b.vec(l, "ffn.time_mix_r", c);
-        fKey = b.linear(l, "ffn.key.weight", f, c);
-        fValue = b.linear(l, "ffn.value.weight", c, f);
+        ffn = b.ffn(l, c, f);
         fReceptance = b.linear(l, "ffn.receptance.weight", c, c);
     }
 
@@ -89,7 +90,7 @@ final class V5Block extends Block {
         lerp(s.f, s.sh, fMixK, s.xk, n);
         lerp(s.f, s.sh, fMixR, s.xr, n);
         mm(fReceptance, s.xr, s.r, n, s);
-        ffnCore(fKey, fValue, s.xk, s, n);
+        ffnCore(ffn, s.xk, s, n);
         for (int i = 0; i < n * c; i++) {
             s.out[i] *= sigmoid(s.r[i]);
         }

@@ -1,5 +1,6 @@
 package dev.rwkvedge.engine;
 
+import dev.rwkvedge.spi.FfnOperator;
 import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.tensor.Tensor;
 
@@ -9,7 +10,8 @@ final class V6Block extends Block {
     private final Tensor maaW1, decayW1, decayW2;
     private final Tensor[] maaW2 = new Tensor[5];
     private final int mixLora, decayLora;
-    private final LinearOperator key, value, receptance, gate, output, fKey, fValue, fReceptance;
+    private final FfnOperator ffn;
+    private final LinearOperator key, value, receptance, gate, output, fReceptance;
 
     V6Block(Binder b, int l) {
         super(b, l);
@@ -46,8 +48,7 @@ final class V6Block extends Block {
         output = b.linear(l, "att.output.weight", c, c);
         fMaaK = b.vec(l, "ffn.time_maa_k", c);
         fMaaR = b.vec(l, "ffn.time_maa_r", c);
-        fKey = b.linear(l, "ffn.key.weight", f, c);
-        fValue = b.linear(l, "ffn.value.weight", c, f);
+        ffn = b.ffn(l, c, f);
         fReceptance = b.linear(l, "ffn.receptance.weight", c, c);
     }
 
@@ -122,7 +123,7 @@ final class V6Block extends Block {
         shiftMix(s.f, s.sh, fMaaK, 0, s.xk, n);
         shiftMix(s.f, s.sh, fMaaR, 0, s.xr, n);
         mm(fReceptance, s.xr, s.r, n, s);
-        ffnCore(fKey, fValue, s.xk, s, n);
+        ffnCore(ffn, s.xk, s, n);
         for (int i = 0; i < n * c; i++) {
             s.out[i] *= sigmoid(s.r[i]);
         }

@@ -1,5 +1,6 @@
 package dev.rwkvedge.engine;
 
+import dev.rwkvedge.spi.FfnOperator;
 import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.tensor.Tensor;
 
@@ -13,7 +14,8 @@ final class V7Block extends Block {
 
     private final float[] xrwkvag, w0, a0, v0, kK, kA, rK, lnxW, lnxB, fXk;
     private final Tensor w1, w2, a1, a2, v1, v2, g1, g2;
-    private final LinearOperator key, value, receptance, output, fKey, fValue;
+    private final FfnOperator ffn;
+    private final LinearOperator key, value, receptance, output;
     private final boolean valueResidual;
     private final int maxLora;
 
@@ -51,8 +53,7 @@ final class V7Block extends Block {
         receptance = b.linear(l, "att.receptance.weight", c, c);
         output = b.linear(l, "att.output.weight", c, c);
         fXk = b.vec(l, "ffn.x_k", c);
-        fKey = b.linear(l, "ffn.key.weight", f, c);
-        fValue = b.linear(l, "ffn.value.weight", c, f);
+        ffn = b.ffn(l, c, f);
     }
 
     int maxLora() {
@@ -166,6 +167,6 @@ final class V7Block extends Block {
     @Override
     void channelMix(int n, Scratch s) {
         shiftMix(s.f, s.sh, fXk, 0, s.xk, n);
-        ffnCore(fKey, fValue, s.xk, s, n);
+        ffnCore(ffn, s.xk, s, n);
     }
 }

@@ -3,6 +3,7 @@ package dev.rwkvedge.registry;
 import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.model.WeightFormatException;
 import dev.rwkvedge.operators.DenseLinear;
+import dev.rwkvedge.spi.FfnOperator;
 import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.spi.OperatorProvider;
 import dev.rwkvedge.tensor.Tensor;
@@ -55,6 +56,33 @@ public final class Operators {
         }
         if (found.size() > 1) {
             throw new WeightFormatException(w.source(), name, -1, "claimed by several operators: " + String.join(", ", by));
+        }
+        return found.get(0);
+    }
+
+    /**
+     * The channel-mix core of block {@code layer} from the one operator provider that claims it (the dense pair is
+     * bound by the engine itself).
+     *
+     * @throws WeightFormatException if none or several claim it
+     */
+    public static FfnOperator ffn(ModelWeights w, int layer, int embd, int ffn) {
+        List<FfnOperator> found = new ArrayList<>();
+        List<String> by = new ArrayList<>();
+        for (OperatorProvider p : REGISTRY.all()) {
+            Optional<FfnOperator> op = p.bindFfn(w, layer, embd, ffn);
+            if (op.isPresent()) {
+                found.add(op.get());
+                by.add(p.name());
+            }
+        }
+        String name = "blocks." + layer + ".ffn.key.weight";
+        if (found.isEmpty()) {
+            throw new WeightFormatException(w.source(), name, -1, "required tensor is missing, and no operator ("
+                    + String.join(", ", REGISTRY.available()) + ") provides this channel mix");
+        }
+        if (found.size() > 1) {
+            throw new WeightFormatException(w.source(), name, -1, "channel mix claimed by several operators: " + String.join(", ", by));
         }
         return found.get(0);
     }

@@ -18,4 +18,12 @@ public interface OperatorProvider extends NamedProvider {
      * @return the bound operator, or empty if this provider's tensors for {@code name} are not in {@code weights}
      */
     Optional<LinearOperator> bindLinear(ModelWeights weights, String name, int rows, int cols);
+
+    /**
+     * Binds the channel-mix core of block {@code layer} when this provider's tensors replace the dense
+     * {@code ffn.key}/{@code ffn.value} pair; empty otherwise.
+     */
+    default Optional<FfnOperator> bindFfn(ModelWeights weights, int layer, int embd, int ffn) {
+        return Optional.empty();
+    }
 }

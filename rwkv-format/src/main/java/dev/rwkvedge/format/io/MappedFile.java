@@ -21,7 +21,7 @@ public record MappedFile(Path path, Arena arena, MemorySegment segment) implemen
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
-            MemorySegment seg = size == 0 ? MemorySegment.NULL.reinterpret(0)
+            MemorySegment seg = size == 0 ? MemorySegment.ofArray(new byte[0])
                     : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             return new MappedFile(path, arena, seg);
         } catch (IOException | RuntimeException e) {

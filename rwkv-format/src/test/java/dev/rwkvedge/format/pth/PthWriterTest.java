@@ -22,7 +22,6 @@ import java.util.zip.ZipFile;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Writing torch checkpoints: read back exactly, laid out like torch 1.13, and valid for an independent zip reader. */
 class PthWriterTest {

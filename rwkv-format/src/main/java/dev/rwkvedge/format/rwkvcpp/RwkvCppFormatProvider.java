@@ -4,6 +4,7 @@ import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.model.WeightFormatException;
 import dev.rwkvedge.spi.ProbeResult;
 import dev.rwkvedge.spi.WeightFormatProvider;
+import dev.rwkvedge.spi.WriteOptions;
 import dev.rwkvedge.tensor.DType;
 import dev.rwkvedge.tensor.Tensor;
 
@@ -30,7 +31,8 @@ import java.nio.file.StandardOpenOption;
  *   u32 dim_count (1..3) | u32 key_length | u32 data_type | u32 ne[dim_count] | key (UTF-8) | data
  * ne[0] is the contiguous dimension (PyTorch shape reversed); no padding anywhere.
  * </pre>
- * See RWKV-MATH.md §4 (rwkv.cpp {@code rwkv_file_format.inc}, {@code rwkv_model_loading.inc}).
+ * See RWKV-MATH.md §4 (rwkv.cpp {@code rwkv_file_format.inc}, {@code rwkv_model_loading.inc}). Writing is done by
+ * {@link RwkvCppWriter} (version 101, the converter's FP16 rule).
  */
 public final class RwkvCppFormatProvider implements WeightFormatProvider {
     public static final String NAME = "rwkv-cpp";
@@ -198,5 +200,15 @@ public final class RwkvCppFormatProvider implements WeightFormatProvider {
             throw new WeightFormatException(path, null, 16, "header says " + Integer.toUnsignedString(nLayer)
                     + " layers, the tensors disagree");
         }
+    }
+
+    @Override
+    public boolean canWrite() {
+        return true;
+    }
+
+    @Override
+    public void write(ModelWeights weights, Path path, WriteOptions options) throws IOException {
+        RwkvCppWriter.write(weights, path, options);
     }
 }

@@ -1,0 +1,87 @@
+package dev.rwkvedge.format.io;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Writes a file so that readers only ever see the old content or the complete new content, never a partial file:
+ * the bytes go to a temporary file {@code .NAME.tmp-XXXX} in the target's own folder (same file system, so the
+ * final rename is atomic), are forced to the device, and the temporary file is then renamed over the target with
+ * {@link StandardCopyOption#ATOMIC_MOVE}. On any failure the temporary file is deleted and an existing target is
+ * left untouched. This is the contract of {@link dev.rwkvedge.spi.WeightFormatProvider#write}.
+ *
+ * <pre>
+ *   target folder:  model.bin                 (old content, still readable)
+ *                   .model.bin.tmp-123456     (being written, fsync'd)
+ *   rename(2)  ──►  model.bin                 (new content, complete)
+ * </pre>
+ *
+ * The folder is fsync'd after the rename where the platform allows it (Linux), so the rename itself survives a
+ * power loss.
+ */
+public final class AtomicWrite {
+    private AtomicWrite() {
+    }
+
+    /** Writes the content of a file to an open channel positioned at 0. */
+    @FunctionalInterface
+    public interface Body {
+        void writeTo(FileChannel out) throws IOException;
+    }
+
+    /**
+     * Runs {@code body} against a temporary file beside {@code target}, then moves it into place.
+     *
+     * @throws IOException      from the body or the file system; the target is then unchanged
+     * @throws RuntimeException from the body; the target is then unchanged
+     */
+    public static void write(Path target, Body body) throws IOException {
+        Path absolute = target.toAbsolutePath();
+        Path folder = absolute.getParent();
+        if (folder == null) {
+            throw new IOException(target + ": cannot write a file without a parent folder");
+        }
+        if (Files.isDirectory(absolute)) {
+            throw new IOException(target + ": is a folder, cannot write a model file there");
+        }
+        Path temp = Files.createTempFile(folder, "." + absolute.getFileName() + ".tmp-", "");
+        try {
+            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                body.writeTo(out);
+                out.force(true);
+            }
+            move(temp, absolute);
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+        syncFolder(folder);
+    }
+
+    private static void move(Path temp, Path target) throws IOException {
+        try {
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IOException(target + ": the file system cannot rename atomically within " + target.getParent()
+                    + ", so the file cannot be replaced safely", e);
+        }
+    }
+
+    /** Forces the folder entry (the rename) to disk; not possible on every platform, so failures are ignored. */
+    private static void syncFolder(Path folder) {
+        try (FileChannel dir = FileChannel.open(folder, StandardOpenOption.READ)) {
+            dir.force(true);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // Windows and some file systems cannot open or sync a folder; the data itself is already on disk.
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package dev.rwkvedge.format.io;
+
+import dev.rwkvedge.format.container.ContainerFormatProvider;
+import dev.rwkvedge.format.pth.PthFormatProvider;
+import dev.rwkvedge.format.rwkvcpp.RwkvCppFormatProvider;
+import dev.rwkvedge.format.safetensors.SafetensorsFormatProvider;
+import dev.rwkvedge.format.testing.ReferenceModels;
+import dev.rwkvedge.model.ModelWeights;
+import dev.rwkvedge.model.WeightFormatException;
+import dev.rwkvedge.spi.WeightFormatProvider;
+import dev.rwkvedge.spi.WriteOptions;
+import dev.rwkvedge.tensor.DType;
+import dev.rwkvedge.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A failed write never damages an existing file and never leaves a temporary file behind. */
+class AtomicWriteTest {
+    private static final byte[] OLD = "the previous model, which must survive".getBytes();
+    @TempDir
+    Path dir;
+
+    private Path existingTarget(String name) throws IOException {
+        return Files.write(dir.resolve(name), OLD);
+    }
+
+    private List<Path> folder() throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.sorted().toList();
+        }
+    }
+
+    @Test
+    void successReplacesTheTargetAndLeavesNoTemporaryFile() throws IOException {
+        Path target = existingTarget("model.bin");
+        AtomicWrite.write(target, ch -> ch.write(ByteBuffer.wrap("new".getBytes())));
+        assertArrayEquals("new".getBytes(), Files.readAllBytes(target));
+        assertEquals(List.of(target), folder());
+    }
+
+    @Test
+    void failingBodyLeavesTheTargetByteIdentical() throws IOException {
+        Path target = existingTarget("model.bin");
+        IOException e = assertThrows(IOException.class, () -> AtomicWrite.write(target, ch -> {
+            ch.write(ByteBuffer.wrap(new byte[100_000]));
+            throw new IOException("disk full");
+        }));
+        assertEquals("disk full", e.getMessage());
+        assertArrayEquals(OLD, Files.readAllBytes(target));
+        assertEquals(List.of(target), folder());
+        assertThrows(IllegalStateException.class, () -> AtomicWrite.write(target, ch -> {
+            throw new IllegalStateException("bug");
+        }));
+        assertArrayEquals(OLD, Files.readAllBytes(target));
+        assertEquals(List.of(target), folder());
+    }
+
+    @Test
+    void aNewFileIsNotCreatedWhenWritingFails() throws IOException {
+        Path target = dir.resolve("new.bin");
+        assertThrows(IOException.class, () -> AtomicWrite.write(target, ch -> {
+            throw new IOException("no");
+        }));
+        assertEquals(List.of(), folder());
+    }
+
+    @Test
+    void aFolderIsNotATarget() throws IOException {
+        Path sub = Files.createDirectory(dir.resolve("sub"));
+        assertThrows(IOException.class, () -> AtomicWrite.write(sub, ch -> { }));
+    }
+
+    static List<WeightFormatProvider> writers() {
+        return List.of(new RwkvCppFormatProvider(), new SafetensorsFormatProvider(), new ContainerFormatProvider(),
+                new PthFormatProvider());
+    }
+
+    /**
+     * Every writer, failing mid-way: the last tensor (by name and by order) lives in memory that was released, so
+     * the failure comes while streaming tensor data, after the header and the other tensors were written.
+     */
+    @ParameterizedTest
+    @MethodSource("writers")
+    void writerFailingMidwayLeavesTheTargetUntouched(WeightFormatProvider writer) throws IOException {
+        Path target = existingTarget("model." + writer.name());
+        Arena arena = Arena.ofShared();
+        MemorySegment released = arena.allocate(64);
+        arena.close();
+        try (ModelWeights ref = ReferenceModels.reference("5v2")) {
+            ModelWeights broken = ref.toBuilder().put(new Tensor("zzz.weight", DType.F32, new long[] {4, 4}, released))
+                    .build();
+            assertThrows(IllegalStateException.class, () -> writer.write(broken, target, WriteOptions.keep()));
+        }
+        assertArrayEquals(OLD, Files.readAllBytes(target));
+        assertEquals(List.of(target), folder());
+    }
+
+    /** A tensor the format cannot hold is found before anything is written. */
+    @ParameterizedTest
+    @MethodSource("writers")
+    void unsupportedTensorTypeLeavesTheTargetUntouched(WeightFormatProvider writer) throws IOException {
+        Path target = existingTarget("model." + writer.name());
+        try (ModelWeights q = new RwkvCppFormatProvider().open(ReferenceModels.bin("4v0", "Q5_1"))) {
+            ModelWeights odd = q.toBuilder().put(new Tensor("scale", DType.I32, new long[] {2},
+                    MemorySegment.ofArray(new byte[8]))).build();
+            if (writer instanceof ContainerFormatProvider) {
+                assertThrows(WeightFormatException.class, () -> writer.write(odd, target, new WriteOptions(DType.Q4_0)));
+            } else {
+                assertThrows(WeightFormatException.class, () -> writer.write(odd, target, WriteOptions.keep()));
+            }
+        }
+        assertArrayEquals(OLD, Files.readAllBytes(target));
+        assertTrue(folder().equals(List.of(target)));
+    }
+}

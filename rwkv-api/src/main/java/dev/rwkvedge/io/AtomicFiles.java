@@ -1,7 +1,6 @@
 package dev.rwkvedge.io;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -10,59 +9,92 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Crash-safe file output: everything is written to a temporary file in the target's folder, forced to disk, and
- * then renamed over the target in one atomic step. A crash or an exception at any point leaves either the old
- * file or the complete new one under the target name, never a partial file; the temporary file is removed on
- * failure.
+ * Writes a file so that readers only ever see the old content or the complete new content, never a partial file:
+ * the bytes go to a temporary file {@code .NAME.tmp-XXXX} in the target's own folder (same file system, so the
+ * final rename is atomic), are forced to the device, and the temporary file is then renamed over the target with
+ * {@link StandardCopyOption#ATOMIC_MOVE}. On any failure the temporary file is deleted and an existing target is
+ * left untouched. This is the contract of {@link dev.rwkvedge.spi.WeightFormatProvider#write}.
+ *
+ * <pre>
+ *   target folder:  model.bin                 (old content, still readable)
+ *                   .model.bin.tmp-123456     (being written, fsync'd)
+ *   rename(2)  ──►  model.bin                 (new content, complete)
+ * </pre>
+ *
+ * The folder is fsync'd after the rename where the platform allows it (Linux), so the rename itself survives a
+ * power loss.
  */
 public final class AtomicFiles {
     private AtomicFiles() {
     }
 
-    /** Writes the body of a file. */
+    /** Writes the content of a file to an open channel positioned at 0. */
     @FunctionalInterface
     public interface Body {
-        void write(FileChannel channel) throws IOException;
+        void writeTo(FileChannel out) throws IOException;
+    }
+
+    /**
+     * Runs {@code body} against a temporary file beside {@code target}, then moves it into place.
+     *
+     * @throws IOException      from the body or the file system; the target is then unchanged
+     * @throws RuntimeException from the body; the target is then unchanged
+     */
+    public static void write(Path target, Body body) throws IOException {
+        Path absolute = target.toAbsolutePath();
+        Path folder = absolute.getParent();
+        if (folder == null) {
+            throw new IOException(target + ": cannot write a file without a parent folder");
+        }
+        if (Files.isDirectory(absolute)) {
+            throw new IOException(target + ": is a folder, cannot write a model file there");
+        }
+        Path temp = Files.createTempFile(folder, "." + absolute.getFileName() + ".tmp-", "");
+        try {
+            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                body.writeTo(out);
+                out.force(true);
+            }
+            move(temp, absolute);
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+        syncFolder(folder);
+    }
+
+    private static void move(Path temp, Path target) throws IOException {
+        try {
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IOException(target + ": the file system cannot rename atomically within " + target.getParent()
+                    + ", so the file cannot be replaced safely", e);
+        }
+    }
+
+    /** Forces the folder entry (the rename) to disk; not possible on every platform, so failures are ignored. */
+    private static void syncFolder(Path folder) {
+        try (FileChannel dir = FileChannel.open(folder, StandardOpenOption.READ)) {
+            dir.force(true);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // Windows and some file systems cannot open or sync a folder; the data itself is already on disk.
+        }
     }
 
     /** Writes the body of a file as a stream. */
     @FunctionalInterface
     public interface StreamBody {
-        void write(OutputStream out) throws IOException;
+        void write(java.io.OutputStream out) throws IOException;
     }
 
-    /** Writes {@code target} through a channel on a temporary sibling, then moves it into place. */
-    public static void write(Path target, Body body) throws IOException {
-        Path abs = target.toAbsolutePath();
-        Path dir = abs.getParent();
-        if (dir != null && !Files.isDirectory(dir)) {
-            throw new IOException(dir + ": folder does not exist; create it first");
-        }
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-        boolean done = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                body.write(ch);
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException(abs + ": the file system cannot replace files atomically", e);
-            }
-            done = true;
-        } finally {
-            if (!done) {
-                Files.deleteIfExists(tmp);
-            }
-        }
-    }
-
-    /** Like {@link #write(Path, Body)} with a buffered stream. */
+    /** Like {@link #write(Path, Body)} with a buffered stream over the temporary file. */
     public static void writeStream(Path target, StreamBody body) throws IOException {
         write(target, ch -> {
-            OutputStream raw = java.nio.channels.Channels.newOutputStream(ch);
-            OutputStream out = new java.io.BufferedOutputStream(raw, 1 << 16);
+            java.io.OutputStream out = new java.io.BufferedOutputStream(java.nio.channels.Channels.newOutputStream(ch), 1 << 16);
             body.write(out);
             out.flush();
         });

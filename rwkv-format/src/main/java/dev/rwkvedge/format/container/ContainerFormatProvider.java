@@ -1,6 +1,6 @@
 package dev.rwkvedge.format.container;
 
-import dev.rwkvedge.format.io.AtomicWrite;
+import dev.rwkvedge.io.AtomicFiles;
 import dev.rwkvedge.format.io.DTypePolicy;
 import dev.rwkvedge.format.io.MappedFile;
 import dev.rwkvedge.format.safetensors.SafetensorsFile;
@@ -109,6 +109,6 @@ public final class ContainerFormatProvider implements WeightFormatProvider {
             items.add(new SafetensorsWriter.Item(t.name(), t,
                     DTypePolicy.target(t.name(), t, options.dtype(), HOLDABLE, NAME, path)));
         }
-        AtomicWrite.write(path, out -> SafetensorsWriter.write(out, metadata, items, ALIGNMENT, ALIGNMENT));
+        AtomicFiles.write(path, out -> SafetensorsWriter.write(out, metadata, items, ALIGNMENT, ALIGNMENT));
     }
 }

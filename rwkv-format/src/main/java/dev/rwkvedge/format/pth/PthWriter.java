@@ -1,7 +1,7 @@
 package dev.rwkvedge.format.pth;
 
 import dev.rwkvedge.format.blinkdl.BlinkDlLayout;
-import dev.rwkvedge.format.io.AtomicWrite;
+import dev.rwkvedge.io.AtomicFiles;
 import dev.rwkvedge.format.io.DTypePolicy;
 import dev.rwkvedge.format.io.TensorEncoder;
 import dev.rwkvedge.model.ModelWeights;
@@ -47,7 +47,7 @@ final class PthWriter {
             plan.add(new Planned(t, target));
         }
         byte[] pkl = pickle.finish();
-        AtomicWrite.write(path, out -> {
+        AtomicFiles.write(path, out -> {
             StoredZipWriter zip = new StoredZipWriter(out, forceZip64);
             zip.add(root + "/data.pkl", pkl.length, e -> TensorEncoder.writeFully(ByteBuffer.wrap(pkl), e));
             TensorEncoder encoder = new TensorEncoder();

@@ -1,6 +1,6 @@
 package dev.rwkvedge.format.rwkvcpp;
 
-import dev.rwkvedge.format.io.AtomicWrite;
+import dev.rwkvedge.io.AtomicFiles;
 import dev.rwkvedge.format.io.DTypePolicy;
 import dev.rwkvedge.format.io.TensorEncoder;
 import dev.rwkvedge.model.ModelWeights;
@@ -84,7 +84,7 @@ final class RwkvCppWriter {
         ByteBuffer header = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
         header.putInt(RwkvCppFormatProvider.MAGIC).putInt(VERSION).putInt((int) emb.dim(0)).putInt((int) emb.dim(1))
                 .putInt(layers).putInt(RwkvCppType.code(main)).flip();
-        AtomicWrite.write(path, out -> {
+        AtomicFiles.write(path, out -> {
             TensorEncoder.writeFully(header, out);
             TensorEncoder encoder = new TensorEncoder();
             for (Planned p : plan) {

@@ -1,7 +1,7 @@
 package dev.rwkvedge.format.safetensors;
 
 import dev.rwkvedge.format.blinkdl.BlinkDlLayout;
-import dev.rwkvedge.format.io.AtomicWrite;
+import dev.rwkvedge.io.AtomicFiles;
 import dev.rwkvedge.format.io.DTypePolicy;
 import dev.rwkvedge.format.io.MappedFile;
 import dev.rwkvedge.model.ModelWeights;
@@ -114,6 +114,6 @@ public final class SafetensorsFormatProvider implements WeightFormatProvider {
             items.add(new SafetensorsWriter.Item(t.name(), t,
                     DTypePolicy.target(t.name(), t, options.dtype(), HOLDABLE, NAME, path)));
         }
-        AtomicWrite.write(path, out -> SafetensorsWriter.write(out, Map.of("format", "pt"), items, 8, 1));
+        AtomicFiles.write(path, out -> SafetensorsWriter.write(out, Map.of("format", "pt"), items, 8, 1));
     }
 }

@@ -5,6 +5,7 @@ import dev.rwkvedge.format.pth.PthFormatProvider;
 import dev.rwkvedge.format.rwkvcpp.RwkvCppFormatProvider;
 import dev.rwkvedge.format.safetensors.SafetensorsFormatProvider;
 import dev.rwkvedge.format.testing.ReferenceModels;
+import dev.rwkvedge.io.AtomicFiles;
 import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.model.WeightFormatException;
 import dev.rwkvedge.spi.WeightFormatProvider;
@@ -31,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A failed write never damages an existing file and never leaves a temporary file behind. */
-class AtomicWriteTest {
+class AtomicFilesTest {
     private static final byte[] OLD = "the previous model, which must survive".getBytes();
     @TempDir
     Path dir;
@@ -49,7 +50,7 @@ class AtomicWriteTest {
     @Test
     void successReplacesTheTargetAndLeavesNoTemporaryFile() throws IOException {
         Path target = existingTarget("model.bin");
-        AtomicWrite.write(target, ch -> ch.write(ByteBuffer.wrap("new".getBytes())));
+        AtomicFiles.write(target, ch -> ch.write(ByteBuffer.wrap("new".getBytes())));
         assertArrayEquals("new".getBytes(), Files.readAllBytes(target));
         assertEquals(List.of(target), folder());
     }
@@ -57,14 +58,14 @@ class AtomicWriteTest {
     @Test
     void failingBodyLeavesTheTargetByteIdentical() throws IOException {
         Path target = existingTarget("model.bin");
-        IOException e = assertThrows(IOException.class, () -> AtomicWrite.write(target, ch -> {
+        IOException e = assertThrows(IOException.class, () -> AtomicFiles.write(target, ch -> {
             ch.write(ByteBuffer.wrap(new byte[100_000]));
             throw new IOException("disk full");
         }));
         assertEquals("disk full", e.getMessage());
         assertArrayEquals(OLD, Files.readAllBytes(target));
         assertEquals(List.of(target), folder());
-        assertThrows(IllegalStateException.class, () -> AtomicWrite.write(target, ch -> {
+        assertThrows(IllegalStateException.class, () -> AtomicFiles.write(target, ch -> {
             throw new IllegalStateException("bug");
         }));
         assertArrayEquals(OLD, Files.readAllBytes(target));
@@ -74,7 +75,7 @@ class AtomicWriteTest {
     @Test
     void aNewFileIsNotCreatedWhenWritingFails() throws IOException {
         Path target = dir.resolve("new.bin");
-        assertThrows(IOException.class, () -> AtomicWrite.write(target, ch -> {
+        assertThrows(IOException.class, () -> AtomicFiles.write(target, ch -> {
             throw new IOException("no");
         }));
         assertEquals(List.of(), folder());
@@ -83,7 +84,7 @@ class AtomicWriteTest {
     @Test
     void aFolderIsNotATarget() throws IOException {
         Path sub = Files.createDirectory(dir.resolve("sub"));
-        assertThrows(IOException.class, () -> AtomicWrite.write(sub, ch -> { }));
+        assertThrows(IOException.class, () -> AtomicFiles.write(sub, ch -> { }));
     }
 
     static List<WeightFormatProvider> writers() {

@@ -66,6 +66,7 @@ public final class Generator {
 
         float[] logits = model.feed(promptTokens.clone());
         while (count < options.maxTokens()) {
+            maskUndecodable(logits);
             int token = sampler.sample(logits);
             if (options.stopTokens().contains(token)) {
                 reason = StopReason.STOP_TOKEN;
@@ -93,6 +94,16 @@ public final class Generator {
             emit(stops.finish(), onText);
         }
         return new GenerationResult(Arrays.copyOf(generated, count), stops.text(), reason);
+    }
+
+    /**
+     * A model may have more ids than its tokenizer can decode (e.g. a synthetic model with vocabulary 65536 driven
+     * by the byte tokenizer); those ids are never sampled.
+     */
+    private void maskUndecodable(float[] logits) {
+        for (int i = tokenizer.vocabSize(); i < logits.length; i++) {
+            logits[i] = Float.NEGATIVE_INFINITY;
+        }
     }
 
     private static void emit(String piece, Consumer<String> onText) {

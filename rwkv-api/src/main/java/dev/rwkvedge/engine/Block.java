@@ -100,6 +100,18 @@ abstract class Block {
         op.apply(be, in, 0, out, 0, n, s.opScratch);
     }
 
+    /**
+     * The v4-v6 channel mix after token shift: {@code σ(R·xr) ⊙ ffn(xk)} from {@code s.xk} and {@code s.xr} into
+     * {@code s.out}.
+     */
+    final void gatedFfn(LinearOperator receptance, FfnOperator ffn, Scratch s, int n) {
+        mm(receptance, s.xr, s.r, n, s);
+        ffnCore(ffn, s.xk, s, n);
+        for (int i = 0; i < n * c; i++) {
+            s.out[i] *= sigmoid(s.r[i]);
+        }
+    }
+
     /** Squared-ReLU FFN core {@code out = V·relu²(K·xk)}, through whatever operator the layer is bound to. */
     final void ffnCore(FfnOperator ffn, float[] xk, Scratch s, int n) {
         ffn.apply(be, xk, s.out, n, s.hidden, s.opScratch);

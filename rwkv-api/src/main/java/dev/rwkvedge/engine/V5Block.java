@@ -89,10 +89,6 @@ final class V5Block extends Block {
     void channelMix(int n, Scratch s) {
         lerp(s.f, s.sh, fMixK, s.xk, n);
         lerp(s.f, s.sh, fMixR, s.xr, n);
-        mm(fReceptance, s.xr, s.r, n, s);
-        ffnCore(ffn, s.xk, s, n);
-        for (int i = 0; i < n * c; i++) {
-            s.out[i] *= sigmoid(s.r[i]);
-        }
+        gatedFfn(fReceptance, ffn, s, n);
     }
 }

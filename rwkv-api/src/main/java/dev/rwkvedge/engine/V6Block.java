@@ -122,10 +122,6 @@ final class V6Block extends Block {
     void channelMix(int n, Scratch s) {
         shiftMix(s.f, s.sh, fMaaK, 0, s.xk, n);
         shiftMix(s.f, s.sh, fMaaR, 0, s.xr, n);
-        mm(fReceptance, s.xr, s.r, n, s);
-        ffnCore(ffn, s.xk, s, n);
-        for (int i = 0; i < n * c; i++) {
-            s.out[i] *= sigmoid(s.r[i]);
-        }
+        gatedFfn(fReceptance, ffn, s, n);
     }
 }

@@ -9,7 +9,6 @@ import dev.rwkvedge.pipeline.Descriptor;
 import dev.rwkvedge.pipeline.TextData;
 import dev.rwkvedge.spi.CompressionContext;
 import dev.rwkvedge.tokenizer.Tokenizer;
-import dev.rwkvedge.tokenizer.Tokenizers;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -52,11 +51,9 @@ final class EvalCommand implements Callable<Integer> {
             description = "utf-8 or utf-16le (byte-level models trained on UTF-16LE text, such as the tiny v6 models).")
     String encoding;
 
-    @Option(names = "--tokenizer", defaultValue = "auto", paramLabel = "NAME", description = "byte, world, neox20b or auto.")
-    String tokenizer;
 
-    @Option(names = "--vocab", paramLabel = "FILE", description = "Vocabulary file of the tokenizer.")
-    Path vocab;
+    @Mixin
+    TokenizerOptions tokenizer;
 
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
@@ -77,8 +74,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         try (RwkvModel m = Rwkv.load(model, backend.toLoadOptions());
              RwkvModel ref = reference == null ? null : Rwkv.load(reference, backend.toLoadOptions())) {
-            Tokenizer tok = tokenizer.equals("auto") ? Tokenizers.forVocabSize(m.config().nVocab(), vocab)
-                    : Tokenizers.forName(tokenizer, vocab);
+            Tokenizer tok = tokenizer.forVocabSize(m.config().nVocab());
             TextData.Tokens t = TextData.load(new Descriptor.TextSpec(text, start, bytes, tokens, encoding), tok);
             EvalResult r;
             try (CompressionContext.Progress p = new ConsoleProgress(spec.commandLine().getErr())

@@ -7,7 +7,6 @@ import dev.rwkvedge.generate.Generator;
 import dev.rwkvedge.sampling.Sampler;
 import dev.rwkvedge.sampling.SamplerOptions;
 import dev.rwkvedge.tokenizer.Tokenizer;
-import dev.rwkvedge.tokenizer.Tokenizers;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -64,11 +63,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", paramLabel = "S")
     long seed;
 
-    @Option(names = "--tokenizer", defaultValue = "auto", paramLabel = "NAME", description = "byte, world, neox20b or auto (by vocabulary size).")
-    String tokenizer;
 
-    @Option(names = "--vocab", paramLabel = "FILE", description = "Vocabulary file (World: rwkv_vocab_v20230424.txt; 20B: 20B_tokenizer.json).")
-    Path vocab;
+    @Mixin
+    TokenizerOptions tokenizer;
 
     @Mixin
     BackendOptions backend;
@@ -87,8 +84,7 @@ final class GenerateCommand implements Callable<Integer> {
                 .withBannedTokens(Set.copyOf(new HashSet<>(ban))).withStop(stop).withSeed(seed).withMaxTokens(maxTokens);
         PrintWriter out = spec.commandLine().getOut();
         try (RwkvModel m = Rwkv.load(file, backend.toLoadOptions())) {
-            Tokenizer tok = tokenizer.equals("auto") ? Tokenizers.forVocabSize(m.config().nVocab(), vocab)
-                    : Tokenizers.forName(tokenizer, vocab);
+            Tokenizer tok = tokenizer.forVocabSize(m.config().nVocab());
             Generator g = new Generator(m.newSession(), tok, new Sampler(opts));
             GenerationResult r = g.generate(prompt, text -> {
                 out.print(text);

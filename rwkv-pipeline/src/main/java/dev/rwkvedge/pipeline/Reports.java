@@ -191,7 +191,7 @@ public final class Reports {
         int barW = 560;
         int height = comps.size() * rowH + 30;
         StringBuilder s = new StringBuilder();
-        s.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(labelW + barW + 140).append("\" height=\"")
+        s.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(labelW + barW + 230).append("\" height=\"")
                 .append(height).append("\" font-family=\"system-ui,sans-serif\" font-size=\"12\">\n");
         int y = 10;
         for (Component c : comps) {

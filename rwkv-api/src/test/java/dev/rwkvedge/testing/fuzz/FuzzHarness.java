@@ -33,7 +33,6 @@ public final class FuzzHarness implements AutoCloseable {
     /** Heap a reader may allocate beyond the input's size: names, maps, small converted tensors, messages. */
     public static final long ALLOCATION_OVERHEAD = 1L << 20;
     public static final long TIME_LIMIT_MS = 1000;
-    private static final int MAX_REPORTED = 10;
 
     /** Opens one file and touches what it read; must close what it opened. */
     @FunctionalInterface
@@ -84,8 +83,8 @@ public final class FuzzHarness implements AutoCloseable {
     }
 
     /**
-     * Runs {@code iterations} mutants of each seed file (first checking that the seed itself opens, which also
-     * warms up class loading so it is not counted as the first input's allocation).
+     * Runs {@code iterations} mutants of each seed file, after reading the seed once to warm up (class loading and
+     * static initialisation are not the reader's per-input allocation) and once more to check that it opens.
      */
     public Report run(List<byte[]> seeds, List<FuzzLayout> layouts, Mutator mutator, int iterations)
             throws IOException, InterruptedException {
@@ -95,6 +94,7 @@ public final class FuzzHarness implements AutoCloseable {
         long maxMillis = 0;
         List<String> failures = new ArrayList<>();
         for (int s = 0; s < seeds.size(); s++) {
+            execute(seeds.get(s));
             String problem = check(seeds.get(s));
             if (problem != null) {
                 throw new AssertionError(format + " seed " + s + " does not open: " + problem);
@@ -123,9 +123,33 @@ public final class FuzzHarness implements AutoCloseable {
     public static void assertClean(Report report) {
         System.out.println(report);
         if (!report.failures().isEmpty()) {
-            throw new AssertionError(report + "\n" + String.join("\n",
-                    report.failures().subList(0, Math.min(MAX_REPORTED, report.failures().size()))));
+            java.util.Map<String, Integer> kinds = new java.util.TreeMap<>();
+            for (String f : report.failures()) {
+                kinds.merge(kind(f), 1, Integer::sum);
+            }
+            StringBuilder sb = new StringBuilder(report.toString()).append("\nkinds:");
+            kinds.forEach((k, n) -> sb.append("\n  ").append(n).append(" × ").append(k));
+            for (String k : kinds.keySet()) {
+                report.failures().stream().filter(f -> kind(f).equals(k)).findFirst()
+                        .ifPresent(f -> sb.append("\n").append(f));
+            }
+            throw new AssertionError(sb.toString());
         }
+    }
+
+    /** A failure's exception class (or limit) and the first rwkv-edge frame: one line per distinct bug. */
+    private static String kind(String failure) {
+        String[] lines = failure.split("\n");
+        String head = lines[0].replaceFirst("^seed \\d+ iteration \\d+ \\([^)]*\\): ", "");
+        int colon = head.indexOf(':');
+        head = head.startsWith("allocated") ? "allocation limit" : head.startsWith("took") ? "time limit"
+                : colon > 0 ? head.substring(0, colon) : head;
+        for (String l : lines) {
+            if (l.contains("at dev.rwkvedge.") && !l.contains("testing.fuzz")) {
+                return head + " " + l.strip();
+            }
+        }
+        return head;
     }
 
     /**

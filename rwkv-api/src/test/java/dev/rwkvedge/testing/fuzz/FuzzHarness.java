@@ -94,7 +94,7 @@ public final class FuzzHarness implements AutoCloseable {
         long maxMillis = 0;
         List<String> failures = new ArrayList<>();
         for (int s = 0; s < seeds.size(); s++) {
-            execute(seeds.get(s));
+            warmUp(seeds.get(s));
             String problem = check(seeds.get(s));
             if (problem != null) {
                 throw new AssertionError(format + " seed " + s + " does not open: " + problem);
@@ -135,6 +135,14 @@ public final class FuzzHarness implements AutoCloseable {
             }
             throw new AssertionError(sb.toString());
         }
+    }
+
+    /**
+     * Reads {@code input} once without judging it, so that class loading and static initialisation of the reader
+     * (megabytes, once per JVM) are not counted against the first judged input.
+     */
+    public void warmUp(byte[] input) throws IOException, InterruptedException {
+        execute(input);
     }
 
     /** A failure's exception class (or limit) and the first rwkv-edge frame: one line per distinct bug. */

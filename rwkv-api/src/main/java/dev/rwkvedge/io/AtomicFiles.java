@@ -10,6 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /**
  * Writes a file so that readers only ever see the old content or the complete new content, never a partial file:
@@ -60,6 +64,7 @@ public final class AtomicFiles {
         removeStale(folder, prefix);
         Path temp = Files.createTempFile(folder, prefix, "");
         try {
+            permissions(temp, absolute);
             try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
                  FileLock ignored = out.lock()) {
                 try {
@@ -80,6 +85,20 @@ public final class AtomicFiles {
             throw e;
         }
         syncFolder(folder);
+    }
+
+    /**
+     * Gives the temporary file the permissions the written file should have: those of the file it replaces, or
+     * {@code rw-r--r--} for a new one (a model file is data others may read; {@code createTempFile} makes files
+     * owner-only, which would otherwise stick to every model written). Only where POSIX permissions exist.
+     */
+    private static void permissions(Path temp, Path target) throws IOException {
+        if (!Files.getFileStore(temp).supportsFileAttributeView(PosixFileAttributeView.class)) {
+            return;
+        }
+        Set<PosixFilePermission> mode = Files.exists(target) ? Files.getPosixFilePermissions(target)
+                : PosixFilePermissions.fromString("rw-r--r--");
+        Files.setPosixFilePermissions(temp, mode);
     }
 
     /**

@@ -57,6 +57,19 @@ class AtomicFilesTest {
     }
 
     @Test
+    void writtenFilesAreReadableLikeOrdinaryOnesAndKeepTheReplacedFilesMode() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.getFileStore(dir)
+                .supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class), "POSIX only");
+        Path fresh = dir.resolve("new.bin");
+        AtomicFiles.write(fresh, ch -> ch.write(ByteBuffer.wrap("new".getBytes())));
+        assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(fresh)));
+        Path target = existingTarget("model.bin");
+        Files.setPosixFilePermissions(target, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----"));
+        AtomicFiles.write(target, ch -> ch.write(ByteBuffer.wrap("new".getBytes())));
+        assertEquals("rw-rw----", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(target)));
+    }
+
+    @Test
     void leftoversOfKilledWritesAreRemovedButLiveOnesKept() throws IOException {
         Path target = existingTarget("model.bin");
         Path dead = Files.write(dir.resolve(".model.bin.tmp-111"), new byte[1000]);

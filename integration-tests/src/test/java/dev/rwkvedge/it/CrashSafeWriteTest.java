@@ -74,16 +74,15 @@ class CrashSafeWriteTest {
                 }
                 Thread.sleep(2);
             }
-            if (!p.isAlive()) {
-                assertEquals(0, p.exitValue(), output(p));
+            long killedAt = (System.nanoTime() - start) / 1_000_000;
+            p.destroyForcibly().waitFor();
+            if (p.exitValue() == 0) {
                 assertComplete(target);
                 System.out.printf("crash-safe: %s: the write completed before the kill; the target is complete%n", t.name());
                 Files.copy(tiny, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 continue;
             }
-            long killedAt = (System.nanoTime() - start) / 1_000_000;
-            p.destroyForcibly().waitFor();
-            assertEquals(before, sha256(target), t.name() + ": the target changed");
+            assertEquals(before, sha256(target), t.name() + ": the target changed; " + output(p));
             System.out.printf("crash-safe: killed %s at %d ms, temp file %d bytes; target intact, %d leftover temp files%n",
                     t.name(), killedAt, tempSize, temps(target).size());
         }

@@ -58,4 +58,47 @@ class FuzzFindingsTest {
             assertTrue(outcome.startsWith("rejected: ") && outcome.contains("layer number"), outcome);
         }
     }
+
+    /**
+     * rwkv.cpp, directed follow-up of the fuzz contract (a shape the mutators cannot reach in one step): an empty
+     * {@code emb.weight} of shape (0, 3,000,000,000) with a matching header holds no bytes, so every size check
+     * passes, and {@code ModelConfig.of} (run by {@code Rwkv.load}) leaked an {@code ArithmeticException} from
+     * {@code Math.toIntExact}. Now dimensions beyond {@code int} are a {@code WeightFormatException}.
+     */
+    @Test
+    void dimensionBeyondIntIsAFormatError() throws Exception {
+        ByteBuffer tiny = ByteBuffer.wrap(Files.readAllBytes(Fixtures.require("models/tiny/tiny-rwkv-4v0-660K-FP32.bin")))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        int nEmbd = (int) 3_000_000_000L;
+        ByteBuffer header = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN).put(tiny.array(), 0, 24);
+        header.putInt(8, 0).putInt(12, nEmbd);
+        out.write(header.array());
+        int pos = 24;
+        while (pos < tiny.limit()) {
+            int dims = tiny.getInt(pos);
+            int keyLen = tiny.getInt(pos + 4);
+            long elements = 1;
+            for (int d = 0; d < dims; d++) {
+                elements *= tiny.getInt(pos + 12 + 4 * d);
+            }
+            int headerEnd = pos + 12 + 4 * dims + keyLen;
+            int end = (int) (headerEnd + 4 * elements);
+            if (new String(tiny.array(), pos + 12 + 4 * dims, keyLen, java.nio.charset.StandardCharsets.UTF_8).equals("emb.weight")) {
+                ByteBuffer rec = ByteBuffer.allocate(headerEnd - pos).order(ByteOrder.LITTLE_ENDIAN)
+                        .put(tiny.array(), pos, headerEnd - pos);
+                rec.putInt(12, nEmbd).putInt(16, 0);
+                out.write(rec.array());
+            } else {
+                out.write(tiny.array(), pos, end - pos);
+            }
+            pos = end;
+        }
+        try (FuzzHarness h = WeightFuzz.harness(new dev.rwkvedge.format.rwkvcpp.RwkvCppFormatProvider(), dir, ".bin")) {
+            h.warmUp(out.toByteArray());
+            String outcome = h.check(out.toByteArray());
+            assertNotNull(outcome, "must not open");
+            assertTrue(outcome.startsWith("rejected: "), outcome);
+        }
+    }
 }

@@ -29,8 +29,8 @@ public record ModelConfig(RwkvVersion version, int nLayer, int nEmbd, int nVocab
             throw new WeightFormatException(w.source(), "emb.weight", -1,
                     "must be 2-D (vocab, embd), has shape " + Arrays.toString(emb.shape()));
         }
-        int nVocab = Math.toIntExact(emb.dim(0));
-        int nEmbd = Math.toIntExact(emb.dim(1));
+        int nVocab = dim(w, emb, 0);
+        int nEmbd = dim(w, emb, 1);
         int nLayer = 0;
         while (w.contains("blocks." + nLayer + ".ln1.weight")) {
             nLayer++;
@@ -39,39 +39,55 @@ public record ModelConfig(RwkvVersion version, int nLayer, int nEmbd, int nVocab
             throw new WeightFormatException(w.source(), "blocks.0.ln1.weight", -1, "missing: the file has no RWKV blocks");
         }
         Tensor ffnKey = w.get("blocks.0.ffn.key.weight");
-        int ffnDim = Math.toIntExact(ffnKey.dim(0));
+        int ffnDim = dim(w, ffnKey, 0);
         int nHead;
-        int headSize;
         switch (version) {
-            case V4 -> {
-                nHead = nEmbd;
-                headSize = 1;
-            }
+            case V4 -> nHead = nEmbd;
             case V7 -> {
                 Tensor rk = w.get("blocks.0.att.r_k");
-                nHead = Math.toIntExact(rk.rank() == 1 ? 1 : rk.dim(0));
-                headSize = nEmbd / nHead;
+                nHead = rk.rank() == 1 ? 1 : dim(w, rk, 0);
             }
             default -> {
                 // time_decay is (H,1,1) for v5.1 and (H,S,1) for v5.2/v6; flat BlinkDL forms are normalised by readers.
                 Tensor td = w.get("blocks.0.att.time_decay");
-                nHead = Math.toIntExact(td.dim(0));
-                headSize = nEmbd / nHead;
+                nHead = dim(w, td, 0);
             }
         }
         if (nHead <= 0 || nEmbd % nHead != 0) {
             throw new WeightFormatException(w.source(), "blocks.0.att", -1,
                     "head count " + nHead + " does not divide n_embd " + nEmbd);
         }
+        int headSize = version == RwkvVersion.V4 ? 1 : nEmbd / nHead;
         float gnEps = switch (version) {
             case V4, V5_1, V5_2 -> 1e-5f;
             case V6, V7 -> 64e-5f;
         };
         String override = w.metadata().get(GROUP_NORM_EPS_KEY);
         if (override != null) {
-            gnEps = Float.parseFloat(override);
+            try {
+                gnEps = Float.parseFloat(override);
+            } catch (NumberFormatException e) {
+                throw new WeightFormatException(w.source(), "metadata " + GROUP_NORM_EPS_KEY + " \"" + override
+                        + "\" is not a number");
+            }
         }
         return new ModelConfig(version, nLayer, nEmbd, nVocab, ffnDim, headSize, nHead, 1e-5f, gnEps);
+    }
+
+    /**
+     * Dimension {@code i} of {@code t} as an int. A file can declare a dimension beyond {@code int} (or a tensor of
+     * lower rank) without holding any data for it, e.g. shape (0, 3·10⁹); that is a corrupt file, not a model.
+     */
+    private static int dim(ModelWeights w, Tensor t, int i) {
+        if (i >= t.rank()) {
+            throw new WeightFormatException(w.source(), t.name(), -1, "has shape " + Arrays.toString(t.shape())
+                    + ", needs at least " + (i + 1) + " dimensions");
+        }
+        if (t.dim(i) > Integer.MAX_VALUE) {
+            throw new WeightFormatException(w.source(), t.name(), -1, "dimension " + t.dim(i) + " of shape "
+                    + Arrays.toString(t.shape()) + " is beyond what a model can have: corrupt file");
+        }
+        return (int) t.dim(i);
     }
 
     /** Floats of state per layer: 5·C for v4, (2 + S)·C otherwise (rwkv.cpp layout, RWKV-MATH.md §5). */

@@ -17,6 +17,12 @@ import dev.rwkvedge.synth.SynthSpec;
 import dev.rwkvedge.tensor.DType;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.CoderResult;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,6 +38,8 @@ import java.util.Set;
  * failing, each with its {@code line:col}. Compressor parameters are validated by creating each compressor.
  */
 public final class DescriptorParser {
+    /** Longest line accepted, in bytes (see {@link #text}). */
+    static final int MAX_LINE = 4096;
     private final Path file;
     private final Path base;
     private final List<Problem> problems = new ArrayList<>();
@@ -49,7 +57,48 @@ public final class DescriptorParser {
         if (!Files.isRegularFile(file)) {
             throw new RwkvException(file + ": no such pipeline file");
         }
-        return parse(file, Files.readString(file));
+        return parse(file, text(file, Files.readAllBytes(file)));
+    }
+
+    /**
+     * The file as UTF-8 text; a byte that is not UTF-8 is a problem with its line and column, like a syntax error.
+     * Lines are limited to {@value #MAX_LINE} bytes: the YAML scanner buffers a token in a window that it regrows by
+     * copying, so one very long scalar costs memory quadratic in its length (a 200 KB line allocated 78 MB), and
+     * a hand-written descriptor never needs such a line.
+     */
+    private static String text(Path file, byte[] bytes) {
+        int line = 1;
+        int lineStart = 0;
+        for (int i = 0; i <= bytes.length; i++) {
+            if (i == bytes.length || bytes[i] == '\n') {
+                if (i - lineStart > MAX_LINE) {
+                    throw new PipelineException(file.toString(), List.of(new Problem(line, MAX_LINE + 1,
+                            "line is " + (i - lineStart) + " bytes long; descriptor lines may have at most " + MAX_LINE)));
+                }
+                line++;
+                lineStart = i + 1;
+            }
+        }
+        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult r = utf8.decode(in, out, true);
+        if (r.isError()) {
+            int at = in.position();
+            line = 1;
+            lineStart = 0;
+            for (int i = 0; i < at; i++) {
+                if (bytes[i] == '\n') {
+                    line++;
+                    lineStart = i + 1;
+                }
+            }
+            throw new PipelineException(file.toString(), List.of(new Problem(line, at - lineStart + 1,
+                    String.format("byte 0x%02x is not UTF-8 text; save the descriptor as UTF-8", bytes[at] & 0xFF))));
+        }
+        utf8.flush(out);
+        return out.flip().toString();
     }
 
     public static Descriptor parse(Path file, String text) {

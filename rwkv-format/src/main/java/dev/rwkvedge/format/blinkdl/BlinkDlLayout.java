@@ -77,6 +77,15 @@ public final class BlinkDlLayout {
         return RwkvVersion.V4;
     }
 
+    /** The layer number of a {@code blocks.N.…} name; a number beyond {@code int} is a corrupt name, not a model. */
+    private static int layer(String digits, String name, Path source) {
+        try {
+            return Integer.parseInt(digits);
+        } catch (NumberFormatException e) {
+            throw new WeightFormatException(source, name, -1, "layer number " + digits + " is out of range: corrupt tensor name");
+        }
+    }
+
     /**
      * Converts a BlinkDL state dict (iteration order kept) to canonical tensors.
      *
@@ -95,7 +104,7 @@ public final class BlinkDlLayout {
                 out.add(name.contains(".time_") ? squeeze(t) : t);
                 continue;
             }
-            int layer = Integer.parseInt(m.group(1));
+            int layer = layer(m.group(1), name, source);
             String suffix = m.group(2);
             try {
                 if (version == RwkvVersion.V7 && X_PARTS.contains(suffix)) {

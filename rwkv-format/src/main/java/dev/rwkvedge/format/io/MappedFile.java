@@ -16,13 +16,22 @@ import java.nio.file.StandardOpenOption;
  */
 public record MappedFile(Path path, Arena arena, MemorySegment segment) implements AutoCloseable {
 
-    /** Maps {@code path}; an empty file gives an empty segment. */
+    /**
+     * Maps {@code path}; an empty file gives an empty segment. A mapping the operating system refuses fails with an
+     * {@link IOException} that names the file and the likely limit, not the JDK's bare "Map failed".
+     */
     public static MappedFile map(Path path) throws IOException {
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
-            MemorySegment seg = size == 0 ? MemorySegment.ofArray(new byte[0])
-                    : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            MemorySegment seg;
+            try {
+                seg = size == 0 ? MemorySegment.ofArray(new byte[0]) : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            } catch (IOException e) {
+                throw new IOException(path + ": cannot map its " + size + " bytes into memory (" + e.getMessage()
+                        + "); the process's address space (ulimit -v) or the kernel's map count (vm.max_map_count) "
+                        + "is exhausted", e);
+            }
             return new MappedFile(path, arena, seg);
         } catch (IOException | RuntimeException e) {
             arena.close();

@@ -118,7 +118,8 @@ public final class PthFormatProvider implements WeightFormatProvider {
         ZipArchive.Entry pkl = zip.find(root + "/data.pkl").orElseThrow();
         Map<String, Storage> storages = new HashMap<>();
         Unpickler unpickler = new Unpickler(path, pkl.name(), pkl.dataOffset(), zip.data(pkl),
-                (key, type, numel, at) -> storages.computeIfAbsent(key, k -> storage(path, zip, root, k, type, numel, at)));
+                (key, type, numel, at) -> storages.computeIfAbsent(key, k -> storage(path, zip, root, k, type, numel, at)),
+                file.byteSize());
         Map<?, ?> stateDict = stateDict(path, unpickler.load());
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         List<String> ignored = new ArrayList<>();

@@ -46,6 +46,16 @@ final class Unpickler {
     static final int MAX_STACK = 1 << 20;
     static final int MAX_MEMO = 1 << 22;
     static final int MAX_STRING = 16 << 20;
+    /**
+     * Objects (stack pushes and memo entries) any pickle may create, plus one per {@value #FILE_BYTES_PER_OBJECT}
+     * bytes of the file. Each costs up to about 70 bytes of heap, so a hostile pickle made of nothing but
+     * object-creating opcodes (a megabyte of {@code MEMOIZE} cost 74 MB before) stays within about half a MiB plus a
+     * quarter of the file's size. {@code torch.save} creates about 25 per tensor, while every tensor also adds at least ~170
+     * bytes of zip records plus its data to the file, so real checkpoints do not reach the budget (a file of more
+     * than about 700 nearly empty tensors would).
+     */
+    static final int BASE_OBJECTS = 8_192;
+    static final int FILE_BYTES_PER_OBJECT = 256;
     private static final int MAX_GLOBAL_LINE = 256;
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -70,17 +80,34 @@ final class Unpickler {
     private int[] marks = new int[16];
     private int markCount;
     private final Map<Long, Object> memo = new HashMap<>();
+    private final long objectBudget;
+    private long objects;
     private long pos;
+
+    /** An unpickler for an in-memory pickle with no file behind it: only the fixed stack and memo caps apply. */
+    Unpickler(Path file, String entryName, long fileOffset, MemorySegment data, StorageResolver storages) {
+        this(file, entryName, fileOffset, data, storages, Long.MAX_VALUE);
+    }
 
     /**
      * @param fileOffset where {@code data} starts in {@code file}, so errors give absolute byte offsets
+     * @param fileSize   size of the whole file, which sets the object budget ({@link #BASE_OBJECTS})
      */
-    Unpickler(Path file, String entryName, long fileOffset, MemorySegment data, StorageResolver storages) {
+    Unpickler(Path file, String entryName, long fileOffset, MemorySegment data, StorageResolver storages, long fileSize) {
         this.file = file;
         this.entryName = entryName;
         this.fileOffset = fileOffset;
         this.data = data;
         this.storages = storages;
+        this.objectBudget = fileSize == Long.MAX_VALUE ? Long.MAX_VALUE : BASE_OBJECTS + fileSize / FILE_BYTES_PER_OBJECT;
+    }
+
+    /** Counts one created object against the budget. */
+    private void create(long at) {
+        if (++objects > objectBudget) {
+            throw error(at, "pickle creates more than " + objectBudget + " objects, more than a checkpoint of this "
+                    + "size can describe: malformed or hostile data.pkl");
+        }
     }
 
     /**
@@ -371,6 +398,7 @@ final class Unpickler {
     }
 
     private void push(long at, Object o) {
+        create(at);
         if (stack.size() >= MAX_STACK) {
             throw error(at, "pickle stack deeper than " + MAX_STACK + " entries");
         }
@@ -417,6 +445,7 @@ final class Unpickler {
         if (memo.size() >= MAX_MEMO && !memo.containsKey(index)) {
             throw error(at, "pickle memo larger than " + MAX_MEMO + " entries");
         }
+        create(at);
         memo.put(index, peek(at));
     }
 

@@ -1,5 +1,6 @@
 package dev.rwkvedge.format.rwkvcpp;
 
+import dev.rwkvedge.format.io.MappedFile;
 import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.model.WeightFormatException;
 import dev.rwkvedge.spi.ProbeResult;
@@ -9,17 +10,14 @@ import dev.rwkvedge.tensor.DType;
 import dev.rwkvedge.tensor.Tensor;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * Format {@code rwkv-cpp}: rwkv.cpp's ggml-style {@code .bin} model files, versions 100 and 101, all seven data
@@ -65,16 +63,11 @@ public final class RwkvCppFormatProvider implements WeightFormatProvider {
 
     @Override
     public ModelWeights open(Path path) throws IOException {
-        Arena arena = Arena.ofShared();
+        MappedFile mapped = MappedFile.map(path);
         try {
-            MemorySegment file;
-            try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-                file = ch.size() == 0 ? MemorySegment.NULL.reinterpret(0) : ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            }
-            ModelWeights.Builder b = parse(path, file);
-            return b.resource(arena::close).build();
-        } catch (IOException | RuntimeException e) {
-            arena.close();
+            return parse(path, mapped.segment()).resource(mapped::close).build();
+        } catch (RuntimeException e) {
+            mapped.close();
             throw e;
         }
     }

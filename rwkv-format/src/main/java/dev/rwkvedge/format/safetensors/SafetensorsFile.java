@@ -10,7 +10,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -149,11 +152,42 @@ public final class SafetensorsFile {
         return new SafetensorsFile(path, file, dataStart, metadata, entries);
     }
 
+    /**
+     * The header as a string, without its trailing space padding. Before anything of the header's size is allocated,
+     * its bytes are checked in place: valid UTF-8 (decoded in small chunks) and no control character other than JSON
+     * whitespace, which RFC 8259 never allows unescaped. So a header length that reaches into binary tensor data
+     * fails after a scan instead of after copying megabytes; only a header that really is text is copied
+     * (as chars, then as a string: at most three times its size).
+     */
     private static String decode(Path path, MemorySegment header) {
+        long end = header.byteSize();
+        while (end > 0 && header.get(ValueLayout.JAVA_BYTE, end - 1) == ' ') {
+            end--;
+        }
+        for (long i = 0; i < end; i++) {
+            byte c = header.get(ValueLayout.JAVA_BYTE, i);
+            if (c >= 0 && c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+                throw new WeightFormatException(path, null, 8 + i, String.format("header holds the control byte 0x%02x;"
+                        + " JSON text cannot, so the header length is wrong or the header is corrupt", c));
+            }
+        }
+        MemorySegment text = header.asSlice(0, end);
+        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = text.asByteBuffer();
+        CharBuffer chunk = CharBuffer.allocate(8192);
+        while (true) {
+            CoderResult r = utf8.decode(in, chunk, true);
+            if (r.isError()) {
+                throw new WeightFormatException(path, null, 8 + in.position(), "header is not valid UTF-8: corrupt file");
+            }
+            chunk.clear();
+            if (r.isUnderflow()) {
+                break;
+            }
+        }
         try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(header.toArray(ValueLayout.JAVA_BYTE))).toString();
+            return utf8.reset().decode(text.asByteBuffer()).toString();
         } catch (CharacterCodingException e) {
             throw new WeightFormatException(path, null, 8, "header is not valid UTF-8: corrupt file");
         }

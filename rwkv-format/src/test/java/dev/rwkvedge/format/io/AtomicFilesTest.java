@@ -29,6 +29,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A failed write never damages an existing file and never leaves a temporary file behind. */
@@ -56,13 +57,42 @@ class AtomicFilesTest {
     }
 
     @Test
+    void writtenFilesAreReadableLikeOrdinaryOnesAndKeepTheReplacedFilesMode() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.getFileStore(dir)
+                .supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class), "POSIX only");
+        Path fresh = dir.resolve("new.bin");
+        AtomicFiles.write(fresh, ch -> ch.write(ByteBuffer.wrap("new".getBytes())));
+        assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(fresh)));
+        Path target = existingTarget("model.bin");
+        Files.setPosixFilePermissions(target, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----"));
+        AtomicFiles.write(target, ch -> ch.write(ByteBuffer.wrap("new".getBytes())));
+        assertEquals("rw-rw----", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(target)));
+    }
+
+    @Test
+    void leftoversOfKilledWritesAreRemovedButLiveOnesKept() throws IOException {
+        Path target = existingTarget("model.bin");
+        Path dead = Files.write(dir.resolve(".model.bin.tmp-111"), new byte[1000]);
+        Path live = Files.write(dir.resolve(".model.bin.tmp-222"), new byte[1000]);
+        Path other = Files.write(dir.resolve(".other.bin.tmp-333"), new byte[1000]);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(live,
+                java.nio.file.StandardOpenOption.WRITE); java.nio.channels.FileLock lock = ch.lock()) {
+            AtomicFiles.write(target, ch2 -> ch2.write(ByteBuffer.wrap("new".getBytes())));
+        }
+        assertArrayEquals("new".getBytes(), Files.readAllBytes(target));
+        assertFalse(Files.exists(dead), "a temporary file nobody holds is a leftover of a killed write");
+        assertTrue(Files.exists(live), "a temporary file a writer still holds must survive");
+        assertTrue(Files.exists(other), "temporary files of other targets are not touched");
+    }
+
+    @Test
     void failingBodyLeavesTheTargetByteIdentical() throws IOException {
         Path target = existingTarget("model.bin");
         IOException e = assertThrows(IOException.class, () -> AtomicFiles.write(target, ch -> {
             ch.write(ByteBuffer.wrap(new byte[100_000]));
             throw new IOException("disk full");
         }));
-        assertEquals("disk full", e.getMessage());
+        assertEquals("writing " + target + ": disk full (" + target + " is unchanged)", e.getMessage());
         assertArrayEquals(OLD, Files.readAllBytes(target));
         assertEquals(List.of(target), folder());
         assertThrows(IllegalStateException.class, () -> AtomicFiles.write(target, ch -> {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.rwkvedge.pipeline.PipelineException;
 import dev.rwkvedge.pipeline.Problem;
@@ -16,9 +17,18 @@ import java.util.Map;
 
 /**
  * Reads YAML into {@link YamlNode}s with Jackson's streaming YAML parser (which keeps every token's location).
- * Duplicate keys are reported rather than silently overwritten.
+ * Duplicate keys are reported rather than silently overwritten; nesting deeper than {@value #MAX_DEPTH} is a syntax
+ * problem.
  */
 public final class YamlReader {
+    /**
+     * Deepest nesting of mappings and lists accepted. A descriptor nests four levels deep; the limit stops hostile
+     * input such as thousands of {@code [} before the parser's context stacks (and this reader's recursion) grow.
+     */
+    static final int MAX_DEPTH = 64;
+    private static final YAMLFactory FACTORY = YAMLFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
+            .build();
     private final List<Problem> problems = new ArrayList<>();
 
     private YamlReader() {
@@ -30,7 +40,7 @@ public final class YamlReader {
     public static YamlNode parse(String source, String text) {
         YamlReader r = new YamlReader();
         YamlNode root;
-        try (JsonParser p = new YAMLFactory().createParser(text)) {
+        try (JsonParser p = FACTORY.createParser(text)) {
             JsonToken t = p.nextToken();
             if (t == null) {
                 throw new PipelineException(source, List.of(new Problem(1, 1, "the file is empty")));

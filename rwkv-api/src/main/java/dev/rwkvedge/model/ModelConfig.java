@@ -20,6 +20,12 @@ public record ModelConfig(RwkvVersion version, int nLayer, int nEmbd, int nVocab
     public static final String GROUP_NORM_EPS_KEY = "rwkv.group_norm_eps";
 
     /**
+     * Metadata key giving the FFN width when {@code blocks.0.ffn.key.weight} is absent because an operator
+     * (e.g. {@code predicted-sparse}) replaced the dense channel mix.
+     */
+    public static final String FFN_DIM_KEY = "rwkv.ffn_dim";
+
+    /**
      * @throws WeightFormatException if tensors needed to read the dimensions are missing or inconsistent
      */
     public static ModelConfig of(ModelWeights w) {
@@ -38,8 +44,7 @@ public record ModelConfig(RwkvVersion version, int nLayer, int nEmbd, int nVocab
         if (nLayer == 0) {
             throw new WeightFormatException(w.source(), "blocks.0.ln1.weight", -1, "missing: the file has no RWKV blocks");
         }
-        Tensor ffnKey = w.get("blocks.0.ffn.key.weight");
-        int ffnDim = Math.toIntExact(ffnKey.dim(0));
+        int ffnDim = ffnDim(w);
         int nHead;
         int headSize;
         switch (version) {
@@ -72,6 +77,21 @@ public record ModelConfig(RwkvVersion version, int nLayer, int nEmbd, int nVocab
             gnEps = Float.parseFloat(override);
         }
         return new ModelConfig(version, nLayer, nEmbd, nVocab, ffnDim, headSize, nHead, 1e-5f, gnEps);
+    }
+
+    /** From the dense key's shape, else from {@link #FFN_DIM_KEY}. */
+    private static int ffnDim(ModelWeights w) {
+        String key = "blocks.0.ffn.key.weight";
+        String meta = w.metadata().get(FFN_DIM_KEY);
+        if (w.contains(key) || meta == null) {
+            return Math.toIntExact(w.get(key).dim(0));
+        }
+        try {
+            return Integer.parseInt(meta.trim());
+        } catch (NumberFormatException e) {
+            throw new WeightFormatException(w.source(), key, -1, "metadata " + FFN_DIM_KEY + " is '" + meta
+                    + "', expected a whole number");
+        }
     }
 
     /** Floats of state per layer: 5·C for v4, (2 + S)·C otherwise (rwkv.cpp layout, RWKV-MATH.md §5). */

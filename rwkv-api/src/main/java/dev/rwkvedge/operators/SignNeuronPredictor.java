@@ -34,7 +34,7 @@ public final class SignNeuronPredictor implements NeuronPredictor {
         this.keep = keepCount(quantile, ffn);
     }
 
-    /** Neurons kept per token at quantile {@code q}: {@code ⌈(1−q)·F⌉}, clamped to [0, F]. */
+    /** Neurons kept per token at quantile {@code q}: {@code ⌈(1−q)·F⌉} (with slack for q stored as float32), clamped to [0, F]. */
     public static int keepCount(double q, int ffn) {
         if (q <= 0) {
             return ffn;
@@ -42,7 +42,7 @@ public final class SignNeuronPredictor implements NeuronPredictor {
         if (q >= 1) {
             return 0;
         }
-        return Math.min(ffn, (int) Math.ceil((1 - q) * ffn - 1e-9));
+        return Math.min(ffn, (int) Math.ceil((1 - q) * ffn - 1e-3));
     }
 
     /** Packs the sign bits of a key given as F rows of C floats, with the midpoint of its range. */

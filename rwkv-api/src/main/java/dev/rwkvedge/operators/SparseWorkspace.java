@@ -15,7 +15,7 @@ public final class SparseWorkspace {
     final int[] other;
     final int[] merge;
 
-    SparseWorkspace(int embd, int ffn, int mlpRank) {
+    public SparseWorkspace(int embd, int ffn, int mlpRank) {
         row = new float[embd];
         xk = new float[embd];
         scores = new float[ffn];

@@ -44,6 +44,11 @@ public final class MlpNeuronPredictor implements NeuronPredictor {
         return threshold;
     }
 
+    /** The same weights with another threshold (for calibration, which tries several). */
+    public MlpNeuronPredictor withThreshold(double newThreshold) {
+        return new MlpNeuronPredictor(p1, p2, bias, embd, ffn, newThreshold);
+    }
+
     /** The logits {@code P2·relu(P1·x) + bias} into {@code logits[0..F)}. */
     public void logits(float[] x, int xOff, float[] hidden, float[] logits) {
         for (int k = 0; k < rank; k++) {

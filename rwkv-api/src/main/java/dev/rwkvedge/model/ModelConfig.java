@@ -20,6 +20,12 @@ public record ModelConfig(RwkvVersion version, int nLayer, int nEmbd, int nVocab
     public static final String GROUP_NORM_EPS_KEY = "rwkv.group_norm_eps";
 
     /**
+     * Metadata key giving the FFN width when {@code blocks.0.ffn.key.weight} is absent because an operator
+     * (e.g. {@code predicted-sparse}) replaced the dense channel mix.
+     */
+    public static final String FFN_DIM_KEY = "rwkv.ffn_dim";
+
+    /**
      * @throws WeightFormatException if tensors needed to read the dimensions are missing or inconsistent
      */
     public static ModelConfig of(ModelWeights w) {
@@ -38,8 +44,7 @@ public record ModelConfig(RwkvVersion version, int nLayer, int nEmbd, int nVocab
         if (nLayer == 0) {
             throw new WeightFormatException(w.source(), "blocks.0.ln1.weight", -1, "missing: the file has no RWKV blocks");
         }
-        Tensor ffnKey = w.get("blocks.0.ffn.key.weight");
-        int ffnDim = dim(w, ffnKey, 0);
+        int ffnDim = ffnDim(w);
         int nHead;
         switch (version) {
             case V4 -> nHead = nEmbd;
@@ -88,6 +93,24 @@ public record ModelConfig(RwkvVersion version, int nLayer, int nEmbd, int nVocab
                     + Arrays.toString(t.shape()) + " is beyond what a model can have: corrupt file");
         }
         return (int) t.dim(i);
+    }
+
+    /** From the dense (or low-rank) key's shape, else from {@link #FFN_DIM_KEY}. */
+    private static int ffnDim(ModelWeights w) {
+        String key = "blocks.0.ffn.key.weight";
+        String meta = w.metadata().get(FFN_DIM_KEY);
+        if (w.contains(key + ".lowrank.a") && !w.contains(key)) {
+            return dim(w, w.get(key + ".lowrank.a"), 0);
+        }
+        if (w.contains(key) || meta == null) {
+            return dim(w, w.get(key), 0);
+        }
+        try {
+            return Integer.parseInt(meta.trim());
+        } catch (NumberFormatException e) {
+            throw new WeightFormatException(w.source(), key, -1, "metadata " + FFN_DIM_KEY + " is '" + meta
+                    + "', expected a whole number");
+        }
     }
 
     /** Floats of state per layer: 5·C for v4, (2 + S)·C otherwise (rwkv.cpp layout, RWKV-MATH.md §5). */

@@ -1,0 +1,123 @@
+package dev.rwkvedge.operators;
+
+import dev.rwkvedge.spi.FfnOperator;
+import dev.rwkvedge.spi.KernelBackend;
+import dev.rwkvedge.tensor.DType;
+import dev.rwkvedge.tensor.Half;
+import dev.rwkvedge.tensor.Tensor;
+
+/**
+ * Operator {@code predicted-sparse} (DESIGN.md §4, PAPER.md §3): the predictor picks the neurons, then only their
+ * key rows are dotted with x, squared-ReLU'd, and only the value rows (the transposed value, stored neuron-major,
+ * PAPER.md §3.6) of neurons that came out positive are accumulated into the output. No full product and no mask:
+ * untouched rows of the mapped file are never read, so the OS never pages them in.
+ *
+ * <p>Numerics follow the scalar backend's dense products row by row: F16 weights see the activation rounded to
+ * binary16 (for the key: x; for the value: the hidden activation), sums run in float32 in ascending index order, and
+ * each output element adds the neurons in ascending order, exactly as the dense value product does. A neuron the dense
+ * FFN would include with relu² = 0 adds ±0, which never changes a float sum, so with every neuron predicted the output
+ * is bit-identical to {@link DenseFfn} on the scalar backend (other backends may sum in another order: equal within
+ * float tolerance).
+ */
+public final class PredictedSparseFfn implements FfnOperator {
+    private final NeuronPredictor predictor;
+    private final Tensor key;
+    private final Tensor valueT;
+    private final int embd;
+    private final int ffn;
+    private final int mlpRank;
+    private final FfnTraffic traffic = new FfnTraffic();
+    private final ThreadLocal<SparseWorkspace> workspace;
+
+    /**
+     * @param key    F×C, F32, F16 or BF16
+     * @param valueT F×C (value transposed), F32, F16 or BF16
+     */
+    public PredictedSparseFfn(NeuronPredictor predictor, Tensor key, Tensor valueT, int mlpRank) {
+        if (key.rank() != 2 || valueT.rank() != 2 || key.rows() != valueT.rows() || key.cols() != valueT.cols()) {
+            throw new IllegalArgumentException("sparse FFN needs key and transposed value of one shape F×C, got "
+                    + key + " and " + valueT);
+        }
+        for (Tensor t : new Tensor[] {key, valueT}) {
+            if (t.dtype() != DType.F32 && t.dtype() != DType.F16 && t.dtype() != DType.BF16) {
+                throw new IllegalArgumentException("sparse FFN rows must be F32, F16 or BF16, " + t + " is not");
+            }
+        }
+        this.predictor = predictor;
+        this.key = key;
+        this.valueT = valueT;
+        this.ffn = key.rows();
+        this.embd = key.cols();
+        this.mlpRank = mlpRank;
+        this.workspace = ThreadLocal.withInitial(() -> new SparseWorkspace(embd, ffn, this.mlpRank));
+    }
+
+    public NeuronPredictor predictor() {
+        return predictor;
+    }
+
+    /** Counters of what this operator read, for bytes-per-token and sparsity accounting. */
+    public FfnTraffic traffic() {
+        return traffic;
+    }
+
+    public Tensor key() {
+        return key;
+    }
+
+    public Tensor valueT() {
+        return valueT;
+    }
+
+    /** Bytes of the dense key and value, i.e. what a dense FFN reads per token. */
+    public long denseBytesPerToken() {
+        return key.byteSize() + valueT.byteSize();
+    }
+
+    @Override
+    public void apply(KernelBackend backend, float[] x, float[] out, int n, float[] hidden, float[] scratch) {
+        SparseWorkspace ws = workspace.get();
+        for (int t = 0; t < n; t++) {
+            token(x, t * embd, out, t * embd, ws);
+        }
+    }
+
+    private void token(float[] x, int xo, float[] out, int oo, SparseWorkspace ws) {
+        int count = predictor.select(x, xo, ws.selected, ws);
+        float[] xk = ws.xk;
+        boolean keyF16 = key.dtype() == DType.F16;
+        boolean valueF16 = valueT.dtype() == DType.F16;
+        for (int i = 0; i < embd; i++) {
+            xk[i] = keyF16 ? Half.roundToF16(x[xo + i]) : x[xo + i];
+        }
+        java.util.Arrays.fill(out, oo, oo + embd, 0f);
+        float[] row = ws.row;
+        int active = 0;
+        for (int s = 0; s < count; s++) {
+            int j = ws.selected[s];
+            key.readRow(j, row, 0);
+            float dot = 0;
+            for (int i = 0; i < embd; i++) {
+                dot += row[i] * xk[i];
+            }
+            if (!(dot > 0)) {
+                continue;
+            }
+            float h = dot * dot;
+            if (valueF16) {
+                h = Half.roundToF16(h);
+            }
+            active++;
+            valueT.readRow(j, row, 0);
+            for (int o = 0; o < embd; o++) {
+                out[oo + o] += row[o] * h;
+            }
+        }
+        traffic.record(count, active, predictor.bytesPerToken() + count * key.rowBytes() + active * valueT.rowBytes());
+    }
+
+    @Override
+    public String kind() {
+        return "predicted-sparse";
+    }
+}

@@ -1,0 +1,91 @@
+package dev.rwkvedge.operators;
+
+import dev.rwkvedge.model.ModelWeights;
+import dev.rwkvedge.model.WeightFormatException;
+import dev.rwkvedge.spi.FfnOperator;
+import dev.rwkvedge.spi.LinearOperator;
+import dev.rwkvedge.spi.OperatorProvider;
+import dev.rwkvedge.tensor.DType;
+import dev.rwkvedge.tensor.Tensor;
+
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * Binds {@link PredictedSparseFfn} for a block whose dense {@code ffn.key}/{@code ffn.value} were replaced by the
+ * tensors of {@link SparseFfnTensors}. The MLP predictor, the 1-bit predictor, or both (combined by
+ * {@code predictor.rule}) may be present; the key and transposed value stay views of the mapped file.
+ */
+public final class PredictedSparseOperatorProvider implements OperatorProvider {
+    @Override
+    public String name() {
+        return "predicted-sparse";
+    }
+
+    @Override
+    public Optional<LinearOperator> bindLinear(ModelWeights weights, String name, int rows, int cols) {
+        return Optional.empty();
+    }
+
+    @Override
+    public Optional<FfnOperator> bindFfn(ModelWeights w, int layer, int embd, int ffn) {
+        Optional<Tensor> key = w.find(SparseFfnTensors.name(layer, SparseFfnTensors.KEY));
+        if (key.isEmpty()) {
+            return Optional.empty();
+        }
+        Tensor k = key.get();
+        Tensor v = require(w, layer, SparseFfnTensors.VALUE_T);
+        expectShape(w, k, ffn, embd);
+        expectShape(w, v, ffn, embd);
+        MlpNeuronPredictor mlp = null;
+        if (w.contains(SparseFfnTensors.name(layer, SparseFfnTensors.P1))) {
+            Tensor p1 = require(w, layer, SparseFfnTensors.P1);
+            Tensor p2 = require(w, layer, SparseFfnTensors.P2);
+            Tensor bias = require(w, layer, SparseFfnTensors.P2_BIAS);
+            Tensor thr = require(w, layer, SparseFfnTensors.MLP_THRESHOLD);
+            int h = p1.rows();
+            expectShape(w, p1, h, embd);
+            expectShape(w, p2, ffn, h);
+            mlp = new MlpNeuronPredictor(p1.toFloatArray(), p2.toFloatArray(), bias.toFloatArray(), embd, ffn, thr.get(0));
+        }
+        SignNeuronPredictor sign = null;
+        if (w.contains(SparseFfnTensors.name(layer, SparseFfnTensors.SIGN))) {
+            Tensor bits = require(w, layer, SparseFfnTensors.SIGN);
+            Tensor q = require(w, layer, SparseFfnTensors.SIGN_QUANTILE);
+            if (bits.dtype() != DType.I8) {
+                throw new WeightFormatException(w.source(), bits.name(), -1, "must be I8 packed bits, is " + bits.dtype());
+            }
+            expectShape(w, bits, ffn, (embd + 7) / 8);
+            sign = new SignNeuronPredictor(bits.data().toArray(ValueLayout.JAVA_BYTE), embd, ffn, q.get(0));
+        }
+        NeuronPredictor predictor;
+        if (mlp != null && sign != null) {
+            Tensor rule = require(w, layer, SparseFfnTensors.RULE);
+            predictor = new EnsembleNeuronPredictor(mlp, sign,
+                    rule.get(0) == 0 ? EnsembleNeuronPredictor.Rule.OR : EnsembleNeuronPredictor.Rule.AND);
+        } else if (mlp != null) {
+            predictor = mlp;
+        } else if (sign != null) {
+            predictor = sign;
+        } else {
+            throw new WeightFormatException(w.source(), k.name(), -1, "sparse FFN has no predictor ("
+                    + SparseFfnTensors.name(layer, SparseFfnTensors.P1) + " or "
+                    + SparseFfnTensors.name(layer, SparseFfnTensors.SIGN) + ")");
+        }
+        return Optional.of(new PredictedSparseFfn(predictor, k, v, mlp == null ? 1 : mlp.rank()));
+    }
+
+    private static Tensor require(ModelWeights w, int layer, String suffix) {
+        String name = SparseFfnTensors.name(layer, suffix);
+        return w.find(name).orElseThrow(() -> new WeightFormatException(w.source(), name, -1,
+                "missing: the predicted-sparse FFN of block " + layer + " needs it"));
+    }
+
+    private static void expectShape(ModelWeights w, Tensor t, int rows, int cols) {
+        if (t.rank() != 2 || t.rows() != rows || t.cols() != cols) {
+            throw new WeightFormatException(w.source(), t.name(), -1, "has shape " + Arrays.toString(t.shape())
+                    + ", expected (" + rows + ", " + cols + ")");
+        }
+    }
+}

@@ -89,8 +89,6 @@ public final class ClusteredHeadProvider implements OperatorProvider {
         if (t.dtype() != DType.I32 || t.elementCount() != len) {
             throw new WeightFormatException(w.source(), name, -1, "must be I32 with " + len + " elements, is " + t);
         }
-        int[] out = new int[len];
-        t.data().asByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(out);
-        return out;
+        return t.data().toArray(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN));
     }
 }

@@ -9,7 +9,8 @@ import dev.rwkvedge.spi.Params;
  * @param clusters   K requested (200); capped per vocabulary by {@link #clustersFor(int)}
  * @param pMin       cumulative cluster probability to reach (0.95)
  * @param kMin       fewest clusters computed per token (3)
- * @param kMax       most clusters computed per token (100, at most K)
+ * @param kMax       most clusters computed per token (100, at most K); {@code top-k: n} (DESIGN.md §8's example)
+ *                   is shorthand for k-min = k-max = n, a fixed number of clusters per token
  * @param fallback   {@code pseudo} (normalised pseudo-logits) or {@code none} (−∞)
  * @param vectors    what is clustered: {@code head} rows (ours, default: tokens with similar head rows get
  *                   similar logits, so cluster mass concentrates) or {@code embedding} rows (the paper's choice)
@@ -28,8 +29,21 @@ record ClusterHeadSettings(int clusters, double pMin, int kMin, int kMax, Cluste
     static ClusterHeadSettings from(Params p) {
         int clusters = p.getInt("clusters", 0);
         double pMin = p.getDouble("p-min", 0.95);
-        int kMin = p.getInt("k-min", 3);
-        int kMax = p.getInt("k-max", 100);
+        int topK = p.getInt("top-k", 0);
+        int kMin = p.getInt("k-min", 0);
+        int kMax = p.getInt("k-max", 0);
+        if (topK != 0) {
+            if (topK < 1) {
+                throw p.bad("top-k", topK, "at least 1");
+            }
+            if (kMin != 0 || kMax != 0) {
+                throw p.bad("top-k", topK, "not combined with k-min or k-max (top-k sets both)");
+            }
+            kMin = topK;
+            kMax = topK;
+        }
+        kMin = kMin == 0 ? 3 : kMin;
+        kMax = kMax == 0 ? 100 : kMax;
         String fb = p.getString("fallback", "pseudo");
         String vectors = p.getString("vectors", "head");
         int pcaDims = p.getInt("pca-dims", 200);

@@ -118,8 +118,12 @@ class ClusterHeadCompressorTest {
     @Test
     void parametersAreCheckedAndRegistered() {
         RwkvException e = assertThrows(RwkvException.class,
-                () -> new ClusterHeadProvider().create(new Params("cluster-head", Map.of("top-k", 8))));
-        assertTrue(e.getMessage().contains("top-k"), e.getMessage());
+                () -> new ClusterHeadProvider().create(new Params("cluster-head", Map.of("top_k", 8))));
+        assertTrue(e.getMessage().contains("top_k"), e.getMessage());
+        ClusterHeadSettings fixed = ClusterHeadSettings.from(new Params("s", Map.of("clusters", 256, "top-k", 8)));
+        assertEquals(8, fixed.kMin());
+        assertEquals(8, fixed.kMax());
+        assertThrows(RwkvException.class, () -> ClusterHeadSettings.from(new Params("s", Map.of("top-k", 8, "k-max", 9))));
         assertThrows(RwkvException.class, () -> new ClusterHeadProvider().create(new Params("cluster-head", Map.of("p-min", 1.5))));
         assertThrows(RwkvException.class, () -> new ClusterHeadProvider().create(new Params("cluster-head", Map.of("fallback", "centroid"))));
         assertThrows(RwkvException.class, () -> new ClusterHeadProvider().create(new Params("cluster-head", Map.of("k-min", 5, "k-max", 4))));

@@ -88,13 +88,24 @@ final class ClusterHeadCompressor implements Compressor {
         ClusterHeadTrainer trainer = new ClusterHeadTrainer(w0, b0);
         double klInitTrain = trainer.meanKl(cal.states(), cal.targets(), 0, train);
         double klInitHeld = trainer.meanKl(cal.states(), cal.targets(), train, n);
+        float[] bestW = trainer.weights();
+        float[] bestB = trainer.bias();
+        double klTrain = klInitTrain;
+        int bestEpoch = 0;
         try (CompressionContext.Progress p = context.progress("distilling the cluster head", settings.epochs())) {
-            for (int e = 0; e < settings.epochs(); e++) {
+            for (int e = 1; e <= settings.epochs(); e++) {
                 trainer.train(cal.states(), cal.targets(), train, 1, settings.lr(), random);
+                double kl = trainer.meanKl(cal.states(), cal.targets(), 0, train);
+                if (kl < klTrain) {
+                    klTrain = kl;
+                    bestEpoch = e;
+                    bestW = trainer.weights();
+                    bestB = trainer.bias();
+                }
                 p.step(1);
             }
         }
-        double klTrain = trainer.meanKl(cal.states(), cal.targets(), 0, train);
+        trainer.restore(bestW, bestB);
         double klHeld = trainer.meanKl(cal.states(), cal.targets(), train, n);
         long t2 = System.nanoTime();
 
@@ -132,6 +143,7 @@ final class ClusterHeadCompressor implements Compressor {
                 .metric("held_out_states", holdout)
                 .metric("h1_kl_init_train", klInitTrain)
                 .metric("h1_kl_train", klTrain)
+                .metric("h1_best_epoch", bestEpoch)
                 .metric("h1_kl_init_held_out", klInitHeld)
                 .metric("h1_kl_held_out", klHeld)
                 .metric("compared_states", eval.states())

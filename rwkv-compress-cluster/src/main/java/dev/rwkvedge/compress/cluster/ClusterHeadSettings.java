@@ -17,7 +17,8 @@ import dev.rwkvedge.spi.Params;
  * @param pcaDims    principal components kept before k-means (200)
  * @param iterations Lloyd iterations at most (25)
  * @param epochs     Adam epochs over the calibration states for H1 (10)
- * @param lr         Adam learning rate (0.003)
+ * @param lr         Adam learning rate (0.001); the parameters of the epoch with the lowest training KL are kept
+ *                   (the initialisation counts as epoch 0), so training never makes H1 worse than its start
  * @param maxStates  calibration states kept for training (8192); 10 % (at most 1024) are held out for the report
  * @param prior      within-cluster distribution of pseudo-logits: {@code calibrated} (ours) or {@code uniform}
  */
@@ -49,7 +50,7 @@ record ClusterHeadSettings(int clusters, double pMin, int kMin, int kMax, Cluste
         int pcaDims = p.getInt("pca-dims", 200);
         int iterations = p.getInt("iterations", 25);
         int epochs = p.getInt("epochs", 10);
-        double lr = p.getDouble("lr", 0.003);
+        double lr = p.getDouble("lr", 0.001);
         int maxStates = p.getInt("max-states", 8192);
         String prior = p.getString("prior", "calibrated");
         if (clusters < 0 || clusters == 1) {

@@ -20,12 +20,24 @@ final class ClusterHeadTrainer {
     private final int dim;
     private final float[] w;
     private final float[] b;
+    private final double[] mw, vw, mb, vb;
+    private long step;
 
     ClusterHeadTrainer(float[] initW, float[] initB) {
         this.k = initB.length;
         this.dim = initW.length / k;
         this.w = initW.clone();
         this.b = initB.clone();
+        this.mw = new double[w.length];
+        this.vw = new double[w.length];
+        this.mb = new double[k];
+        this.vb = new double[k];
+    }
+
+    /** Replaces the parameters (for example by the best ones seen); the optimiser's moments are kept. */
+    void restore(float[] weights, float[] bias) {
+        System.arraycopy(weights, 0, w, 0, w.length);
+        System.arraycopy(bias, 0, b, 0, b.length);
     }
 
     float[] weights() {
@@ -37,16 +49,13 @@ final class ClusterHeadTrainer {
     }
 
     /**
-     * Runs Adam over states {@code [0, n)}.
+     * Runs Adam over states {@code [0, n)}; successive calls continue one optimisation (moments and step count
+     * persist).
      *
      * @param x states, {@code n × dim}
      * @param q targets, {@code n × k}
      */
     void train(float[] x, float[] q, int n, int epochs, double lr, RandomGenerator random) {
-        double[] mw = new double[w.length];
-        double[] vw = new double[w.length];
-        double[] mb = new double[k];
-        double[] vb = new double[k];
         double[] gw = new double[w.length];
         double[] gb = new double[k];
         double[] z = new double[k];
@@ -54,7 +63,6 @@ final class ClusterHeadTrainer {
         for (int i = 0; i < n; i++) {
             perm[i] = i;
         }
-        long step = 0;
         for (int e = 0; e < epochs; e++) {
             for (int i = n - 1; i > 0; i--) {
                 int j = random.nextInt(i + 1);

@@ -36,7 +36,7 @@ class ClusterHeadCompressorTest {
     static void load() throws IOException {
         backend = new ScalarBackendProvider().create(1);
         original = TinyData.model(MODEL);
-        calibration = TinyData.tokens(MODEL, 0, 1024);
+        calibration = TinyData.tokens(MODEL, 0, 768);
         heldOut = TinyData.tokens(MODEL, 200_000, 512);
     }
 

@@ -19,6 +19,9 @@ import dev.rwkvedge.tensor.Tensor;
  * weight matrix is applied to all the chunk's tokens in one {@link KernelBackend#matmul} (sequence mode), and the
  * recurrent parts run token by token inside the layer. With a backend whose batched product equals its
  * single-token product, sequence mode gives the bits of serial mode.
+ *
+ * <p>Input rows (embedding with ln0 applied) come from an {@link EmbeddingSource}: {@code direct} by default, or one
+ * an operator provider binds from the model's metadata, such as the {@code cached} LRU (PAPER.md §5).
  */
 public final class Graph {
     /** Tokens per sequence-mode chunk; bounds scratch memory. */

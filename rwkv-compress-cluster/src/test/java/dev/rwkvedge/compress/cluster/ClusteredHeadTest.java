@@ -141,6 +141,56 @@ class ClusteredHeadTest {
     }
 
     @Test
+    void sessionsOnManyThreadsGetTheSerialResultAndAreAllCounted() throws Exception {
+        Fixture f = fixture(DType.F32, 0.7, 1, K, "pseudo", 13);
+        int tokens = 64;
+        float[] xs = new float[tokens * D];
+        SplittableRandom r = new SplittableRandom(8);
+        for (int i = 0; i < xs.length; i++) {
+            xs[i] = (float) r.nextGaussian();
+        }
+        float[] serial = new float[tokens * V];
+        f.op().apply(backend, xs, 0, serial, 0, tokens, new float[tokens * f.op().scratchPerToken()]);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            java.util.List<java.util.concurrent.Future<float[]>> jobs = new java.util.ArrayList<>();
+            for (int th = 0; th < 4; th++) {
+                jobs.add(pool.submit(() -> {
+                    float[] out = new float[tokens * V];
+                    float[] scratch = new float[f.op().scratchPerToken()];
+                    for (int rep = 0; rep < 5; rep++) {
+                        for (int t = 0; t < tokens; t++) {
+                            f.op().apply(backend, xs, t * D, out, t * V, 1, scratch);
+                        }
+                    }
+                    return out;
+                }));
+            }
+            for (var j : jobs) {
+                assertArrayEquals(serial, j.get(), 0f);
+            }
+        } finally {
+            pool.shutdown();
+        }
+        assertEquals(tokens * 21, f.op().stats().snapshot().tokens());
+    }
+
+    @Test
+    void statsGiveMeanAndP95() {
+        dev.rwkvedge.operators.HeadStats s = new dev.rwkvedge.operators.HeadStats(10, 1000);
+        for (int i = 1; i <= 100; i++) {
+            s.record(i <= 95 ? 2 : 9, i <= 95 ? 100 : 900);
+        }
+        var snap = s.snapshot();
+        assertEquals(2.35, snap.meanClusters(), 1e-12);
+        assertEquals(2, snap.p95Clusters());
+        assertEquals(0.14, snap.meanHeadShare(), 1e-12);
+        assertEquals(0.1, snap.p95HeadShare(), 1e-12);
+        s.record(9, 900);
+        assertEquals(9, s.snapshot().p95Clusters());
+    }
+
+    @Test
     void kMaxCapsEvenAtPMinOne() {
         Fixture f = fixture(DType.F32, 1.0, 1, 4, "none", 7);
         f.clustered();

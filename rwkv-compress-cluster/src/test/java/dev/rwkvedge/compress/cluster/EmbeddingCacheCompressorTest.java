@@ -2,7 +2,10 @@ package dev.rwkvedge.compress.cluster;
 
 import dev.rwkvedge.RwkvModel;
 import dev.rwkvedge.model.ModelWeights;
+import dev.rwkvedge.operators.CachedEmbedding;
 import dev.rwkvedge.operators.CachedEmbeddingProvider;
+import dev.rwkvedge.operators.DirectEmbedding;
+import dev.rwkvedge.registry.Operators;
 import dev.rwkvedge.runtime.scalar.ScalarBackendProvider;
 import dev.rwkvedge.spi.CompressionResult;
 import dev.rwkvedge.spi.KernelBackend;
@@ -14,6 +17,8 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,6 +33,10 @@ class EmbeddingCacheCompressorTest {
             CompressionResult r = new EmbeddingCacheProvider().create(new Params("embedding-cache", Map.of("capacity", 32)))
                     .apply(w, new TestContext(tokens, 1, backend));
             assertEquals("32", r.weights().metadata().get(CachedEmbeddingProvider.CAPACITY_KEY));
+            DirectEmbedding direct = new DirectEmbedding(backend, w.get("emb.weight"), new float[w.get("emb.weight").cols()],
+                    new float[w.get("emb.weight").cols()], 1e-5f);
+            assertSame(direct, Operators.embedding(w, direct), "without the metadata key the engine reads rows directly");
+            assertInstanceOf(CachedEmbedding.class, Operators.embedding(r.weights(), direct));
             double hit = (double) r.report().metrics().get("hit_rate_on_calibration");
             assertTrue(hit > 0.5 && hit < 1, "hit rate " + hit);
             try (RwkvModel dense = RwkvModel.of(w, backend, false); RwkvModel cached = RwkvModel.of(r.weights(), backend, false)) {

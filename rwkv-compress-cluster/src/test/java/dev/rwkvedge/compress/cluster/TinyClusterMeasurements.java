@@ -24,7 +24,7 @@ import java.util.Map;
  * and the numbers say little about a 65536-token vocabulary) for several K and p-min, scored by the evaluator
  * against the dense model on held-out text (clusters and head share counted on that text); and the embedding cache's hit rate on their byte streams.
  *
- * <p>Arguments: {@code calibrationTokens evalTokens model[:K1,K2][:p1,p2] ...}.
+ * <p>Arguments: {@code calibrationTokens evalTokens model:K1,K2:p1,p2[:prior[:vectors]] ...}.
  */
 public final class TinyClusterMeasurements {
     private TinyClusterMeasurements() {
@@ -33,8 +33,8 @@ public final class TinyClusterMeasurements {
     public static void main(String[] args) throws Exception {
         int calTokens = Integer.parseInt(args[0]);
         int evalTokens = Integer.parseInt(args[1]);
-        System.out.println("| model | K | p-min | k-min | prior | clusters/token mean | p95 | head share mean | p95 | top-1 agreement | KL nats | bpb clustered | bpb dense | H1 KL held-out init → trained |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        System.out.println("| model | clustered | K | p-min | k-min | prior | clusters/token mean | p95 | head share mean | p95 | top-1 agreement | KL nats | bpb clustered | bpb dense | H1 KL held-out init → trained |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         try (KernelBackend backend = new ScalarBackendProvider().create(1)) {
             for (int a = 2; a < args.length; a++) {
                 String[] spec = args[a].split(":");
@@ -42,13 +42,15 @@ public final class TinyClusterMeasurements {
                 String[] ks = spec[1].split(",");
                 String[] ps = spec[2].split(",");
                 String prior = spec.length > 3 ? spec[3] : "calibrated";
+                String vectors = spec.length > 4 ? spec[4] : "head";
                 int[] cal = TinyData.tokens(file, 0, calTokens);
                 int[] held = TinyData.tokens(file, 500_000, evalTokens);
                 try (ModelWeights w = TinyData.model(file); RwkvModel dense = RwkvModel.of(w, backend, false)) {
                     for (String k : ks) {
                         for (String p : ps) {
                             Map<String, Object> params = new HashMap<>(Map.of("clusters", Integer.parseInt(k),
-                                    "p-min", Double.parseDouble(p), "k-min", 1, "k-max", 1000, "epochs", 10, "prior", prior));
+                                    "p-min", Double.parseDouble(p), "k-min", 1, "k-max", 1000, "epochs", 10, "prior", prior,
+                                    "vectors", vectors));
                             CompressionResult r = new ClusterHeadProvider().create(new Params("cluster-head", params))
                                     .apply(w, new TestContext(cal, 1, backend));
                             Map<String, Object> m = r.report().metrics();
@@ -66,8 +68,8 @@ public final class TinyClusterMeasurements {
                             try (RwkvModel clustered = RwkvModel.observed(r.weights(), backend, count)) {
                                 EvalResult e = Evaluator.evaluate(clustered, dense, held, null, null);
                                 HeadStats.Snapshot s = counter.stats().snapshot();
-                                System.out.printf(Locale.ROOT, "| %s | %s | %s | 1 | %s | %.2f | %.0f | %.3f | %.3f | %.4f | %.5f | %.4f | %.4f | %.4f → %.4f |%n",
-                                        file, m.get("clusters"), p, prior, s.meanClusters(), s.p95Clusters(),
+                                System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | 1 | %s | %.2f | %.0f | %.3f | %.3f | %.4f | %.5f | %.4f | %.4f | %.4f → %.4f |%n",
+                                        file, vectors, m.get("clusters"), p, prior, s.meanClusters(), s.p95Clusters(),
                                         s.meanHeadShare(), s.p95HeadShare(), e.top1Agreement(), e.kl(), e.bitsPerByte(),
                                         e.referenceBitsPerByte(), m.get("h1_kl_init_held_out"), m.get("h1_kl_held_out"));
                             }

@@ -3,6 +3,9 @@ package dev.rwkvedge.engine;
 import dev.rwkvedge.RwkvException;
 import dev.rwkvedge.model.ModelConfig;
 import dev.rwkvedge.model.ModelWeights;
+import dev.rwkvedge.operators.DirectEmbedding;
+import dev.rwkvedge.registry.Operators;
+import dev.rwkvedge.spi.EmbeddingSource;
 import dev.rwkvedge.spi.ActivationObserver;
 import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.spi.LinearOperator;
@@ -16,6 +19,9 @@ import dev.rwkvedge.tensor.Tensor;
  * weight matrix is applied to all the chunk's tokens in one {@link KernelBackend#matmul} (sequence mode), and the
  * recurrent parts run token by token inside the layer. With a backend whose batched product equals its
  * single-token product, sequence mode gives the bits of serial mode.
+ *
+ * <p>Input rows (embedding with ln0 applied) come from an {@link EmbeddingSource}: {@code direct} by default, or one
+ * an operator provider binds from the model's metadata, such as the {@code cached} LRU (PAPER.md §5).
  */
 public final class Graph {
     /** Tokens per sequence-mode chunk; bounds scratch memory. */
@@ -23,9 +29,9 @@ public final class Graph {
 
     private final ModelConfig config;
     private final KernelBackend backend;
-    private final Tensor emb;
+    private final EmbeddingSource embedding;
     private final LinearOperator head;
-    private final float[] ln0w, ln0b, lnOutW, lnOutB;
+    private final float[] lnOutW, lnOutB;
     private final Block[] blocks;
     private final int maxLora;
     private final int maxOpScratch;
@@ -35,10 +41,11 @@ public final class Graph {
         this.backend = backend;
         Binder b = new Binder(weights, config, backend, observer);
         int c = config.nEmbd();
-        emb = b.mat("emb.weight", config.nVocab(), c);
+        Tensor emb = b.mat("emb.weight", config.nVocab(), c);
         head = b.linear("head.weight", config.nVocab(), c);
-        ln0w = b.vec("blocks.0.ln0.weight", c);
-        ln0b = b.vec("blocks.0.ln0.bias", c);
+        float[] ln0w = b.vec("blocks.0.ln0.weight", c);
+        float[] ln0b = b.vec("blocks.0.ln0.bias", c);
+        embedding = Operators.embedding(weights, new DirectEmbedding(backend, emb, ln0w, ln0b, config.layerNormEps()));
         lnOutW = b.vec("ln_out.weight", c);
         lnOutB = b.vec("ln_out.bias", c);
         blocks = new Block[config.nLayer()];
@@ -101,8 +108,7 @@ public final class Graph {
         for (int start = 0; start < tokens.length; start += CHUNK) {
             int n = Math.min(CHUNK, tokens.length - start);
             for (int t = 0; t < n; t++) {
-                emb.readRow(tokens[start + t], s.x, t * c);
-                backend.layerNorm(s.x, t * c, s.x, t * c, c, ln0w, ln0b, config.layerNormEps());
+                embedding.lookup(tokens[start + t], s.x, t * c);
             }
             for (Block blk : blocks) {
                 blk.forward(n, s, state);

@@ -3,6 +3,8 @@ package dev.rwkvedge.registry;
 import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.model.WeightFormatException;
 import dev.rwkvedge.operators.DenseLinear;
+import dev.rwkvedge.operators.DirectEmbedding;
+import dev.rwkvedge.spi.EmbeddingSource;
 import dev.rwkvedge.spi.FfnOperator;
 import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.spi.OperatorProvider;
@@ -85,5 +87,27 @@ public final class Operators {
             throw new WeightFormatException(w.source(), name, -1, "channel mix claimed by several operators: " + String.join(", ", by));
         }
         return found.get(0);
+    }
+
+    /**
+     * The model's input-row source: the one provider that claims it (e.g. {@code cached}), else {@code direct}.
+     *
+     * @throws WeightFormatException if several providers claim it
+     */
+    public static EmbeddingSource embedding(ModelWeights w, DirectEmbedding direct) {
+        List<EmbeddingSource> found = new ArrayList<>();
+        List<String> by = new ArrayList<>();
+        for (OperatorProvider p : REGISTRY.all()) {
+            Optional<EmbeddingSource> src = p.bindEmbedding(w, direct);
+            if (src.isPresent()) {
+                found.add(src.get());
+                by.add(p.name());
+            }
+        }
+        if (found.size() > 1) {
+            throw new WeightFormatException(w.source(), "emb.weight", -1, "embedding claimed by several operators: "
+                    + String.join(", ", by));
+        }
+        return found.isEmpty() ? direct : found.get(0);
     }
 }

@@ -1,6 +1,7 @@
 package dev.rwkvedge.spi;
 
 import dev.rwkvedge.model.ModelWeights;
+import dev.rwkvedge.operators.DirectEmbedding;
 
 import java.util.Optional;
 
@@ -24,6 +25,16 @@ public interface OperatorProvider extends NamedProvider {
      * {@code ffn.key}/{@code ffn.value} pair; empty otherwise.
      */
     default Optional<FfnOperator> bindFfn(ModelWeights weights, int layer, int embd, int ffn) {
+        return Optional.empty();
+    }
+
+    /**
+     * Supplies the model's input rows when this provider's metadata or tensors ask for a non-default source (for
+     * example an LRU of normalised rows); empty otherwise, and the engine uses {@code direct}.
+     *
+     * @param direct the default source over {@code emb.weight} and ln0, which a provider may wrap
+     */
+    default Optional<EmbeddingSource> bindEmbedding(ModelWeights weights, DirectEmbedding direct) {
         return Optional.empty();
     }
 }

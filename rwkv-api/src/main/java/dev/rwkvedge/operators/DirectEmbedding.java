@@ -1,0 +1,28 @@
+package dev.rwkvedge.operators;
+
+import dev.rwkvedge.spi.EmbeddingSource;
+import dev.rwkvedge.spi.KernelBackend;
+import dev.rwkvedge.tensor.Tensor;
+
+/**
+ * The default {@link EmbeddingSource}: reads the token's row of {@code emb.weight} and applies ln0 with the
+ * backend's LayerNorm, exactly what the engine did before embedding sources existed. Stateless, so thread-safe.
+ */
+public record DirectEmbedding(KernelBackend backend, Tensor emb, float[] ln0Weight, float[] ln0Bias, float eps)
+        implements EmbeddingSource {
+    @Override
+    public void lookup(int token, float[] out, int off) {
+        emb.readRow(token, out, off);
+        backend.layerNorm(out, off, out, off, emb.cols(), ln0Weight, ln0Bias, eps);
+    }
+
+    /** Width of a row. */
+    public int dim() {
+        return emb.cols();
+    }
+
+    @Override
+    public String kind() {
+        return "direct";
+    }
+}

@@ -1,13 +1,22 @@
 package dev.rwkvedge.runtime.vector;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 import static dev.rwkvedge.runtime.vector.VectorShapes.F;
+import static dev.rwkvedge.runtime.vector.VectorShapes.H;
+import static dev.rwkvedge.runtime.vector.VectorShapes.I;
 import static dev.rwkvedge.runtime.vector.VectorShapes.L;
+import static dev.rwkvedge.runtime.vector.VectorShapes.ROT_EIGHTH;
+import static dev.rwkvedge.runtime.vector.VectorShapes.ROT_HALF;
+import static dev.rwkvedge.runtime.vector.VectorShapes.ROT_QUARTER;
+import static dev.rwkvedge.runtime.vector.VectorShapes.ROT_SIXTEENTH;
 
 /**
  * Dot products of one weight row with one activation vector, for rows held as F32, F16 or BF16 in a segment, or
@@ -16,7 +25,7 @@ import static dev.rwkvedge.runtime.vector.VectorShapes.L;
  * <p>All four share one summation shape, so a row gives the same bits whichever way it is read (the widening is
  * exact): four accumulators over interleaved vectors (lanes i ≡ k mod 4L go to accumulator k; four independent FMA
  * chains hide the FMA latency, as in llama3.java's dot products), leftover whole vectors into the first, the fixed
- * tree {@code (a0+a1)+(a2+a3)} then {@link VectorShapes#sum}, and finally the scalar tail in index order.
+ * tree {@code (a0+a1)+(a2+a3)} then the rotate-and-add tree of {@link VectorShapes}, and finally the scalar tail in index order.
  * <pre>
  *   i:   0 … L−1 | L … 2L−1 | 2L … 3L−1 | 3L … 4L−1 | 4L …      | … | whole vectors | tail
  *        a0        a1         a2          a3          a0          …   a0              scalar
@@ -45,7 +54,18 @@ final class FloatDots {
         for (int bound = F.loopBound(n); i < bound; i += L) {
             a0 = FloatVector.fromArray(F, w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
         }
-        float sum = VectorShapes.sum(a0.add(a1).add(a2.add(a3)));
+        FloatVector s = a0.add(a1).add(a2.add(a3));
+        s = s.add(s.rearrange(ROT_HALF));
+        if (L >= 4) {
+            s = s.add(s.rearrange(ROT_QUARTER));
+        }
+        if (L >= 8) {
+            s = s.add(s.rearrange(ROT_EIGHTH));
+        }
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        float sum = s.lane(0);
         for (; i < n; i++) {
             sum += w[wo + i] * x[xo + i];
         }
@@ -69,7 +89,18 @@ final class FloatDots {
         for (int bound = F.loopBound(n); i < bound; i += L) {
             a0 = FloatVector.fromMemorySegment(F, w, base + 4L * i, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xo + i), a0);
         }
-        float sum = VectorShapes.sum(a0.add(a1).add(a2.add(a3)));
+        FloatVector s = a0.add(a1).add(a2.add(a3));
+        s = s.add(s.rearrange(ROT_HALF));
+        if (L >= 4) {
+            s = s.add(s.rearrange(ROT_QUARTER));
+        }
+        if (L >= 8) {
+            s = s.add(s.rearrange(ROT_EIGHTH));
+        }
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        float sum = s.lane(0);
         for (; i < n; i++) {
             sum += w.get(F32, base + 4L * i) * x[xo + i];
         }
@@ -85,15 +116,36 @@ final class FloatDots {
         int i = 0;
         for (int bound = n - n % STEP; i < bound; i += STEP) {
             long o = base + 2L * i;
-            a0 = HalfConvert.f16(w, o).fma(FloatVector.fromArray(F, x, xo + i), a0);
-            a1 = HalfConvert.f16(w, o + 2L * L).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
-            a2 = HalfConvert.f16(w, o + 4L * L).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-            a3 = HalfConvert.f16(w, o + 6L * L).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+            a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, o, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
+                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = ((IntVector) ShortVector.fromMemorySegment(H, w, o + 2L * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
+                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+            a2 = ((IntVector) ShortVector.fromMemorySegment(H, w, o + 4L * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
+                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+            a3 = ((IntVector) ShortVector.fromMemorySegment(H, w, o + 6L * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
+                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
         }
         for (int bound = F.loopBound(n); i < bound; i += L) {
-            a0 = HalfConvert.f16(w, base + 2L * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base + 2L * i, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
+                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(FloatVector.fromArray(F, x, xo + i), a0);
         }
-        float sum = VectorShapes.sum(a0.add(a1).add(a2.add(a3)));
+        FloatVector s = a0.add(a1).add(a2.add(a3));
+        s = s.add(s.rearrange(ROT_HALF));
+        if (L >= 4) {
+            s = s.add(s.rearrange(ROT_QUARTER));
+        }
+        if (L >= 8) {
+            s = s.add(s.rearrange(ROT_EIGHTH));
+        }
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        float sum = s.lane(0);
         for (; i < n; i++) {
             sum += Float.float16ToFloat(w.get(HalfConvert.I16, base + 2L * i)) * x[xo + i];
         }
@@ -109,15 +161,31 @@ final class FloatDots {
         int i = 0;
         for (int bound = n - n % STEP; i < bound; i += STEP) {
             long o = base + 2L * i;
-            a0 = HalfConvert.bf16(w, o).fma(FloatVector.fromArray(F, x, xo + i), a0);
-            a1 = HalfConvert.bf16(w, o + 2L * L).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
-            a2 = HalfConvert.bf16(w, o + 4L * L).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-            a3 = HalfConvert.bf16(w, o + 6L * L).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+            a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, o, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = ((IntVector) ShortVector.fromMemorySegment(H, w, o + 2L * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+            a2 = ((IntVector) ShortVector.fromMemorySegment(H, w, o + 4L * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+            a3 = ((IntVector) ShortVector.fromMemorySegment(H, w, o + 6L * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
         }
         for (int bound = F.loopBound(n); i < bound; i += L) {
-            a0 = HalfConvert.bf16(w, base + 2L * i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base + 2L * i, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i), a0);
         }
-        float sum = VectorShapes.sum(a0.add(a1).add(a2.add(a3)));
+        FloatVector s = a0.add(a1).add(a2.add(a3));
+        s = s.add(s.rearrange(ROT_HALF));
+        if (L >= 4) {
+            s = s.add(s.rearrange(ROT_QUARTER));
+        }
+        if (L >= 8) {
+            s = s.add(s.rearrange(ROT_EIGHTH));
+        }
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        float sum = s.lane(0);
         for (; i < n; i++) {
             sum += HalfConvert.bf16Scalar(w.get(HalfConvert.I16, base + 2L * i)) * x[xo + i];
         }

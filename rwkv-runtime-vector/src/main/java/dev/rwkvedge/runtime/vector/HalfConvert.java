@@ -1,6 +1,7 @@
 package dev.rwkvedge.runtime.vector;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -10,6 +11,7 @@ import java.nio.ByteOrder;
 
 import static dev.rwkvedge.runtime.vector.VectorShapes.F;
 import static dev.rwkvedge.runtime.vector.VectorShapes.H;
+import static dev.rwkvedge.runtime.vector.VectorShapes.I;
 import static dev.rwkvedge.runtime.vector.VectorShapes.L;
 
 /**
@@ -29,33 +31,25 @@ import static dev.rwkvedge.runtime.vector.VectorShapes.L;
  * tails use {@link Float#float16ToFloat}, which is exact for all inputs.
  *
  * <p>bfloat16 is the upper half of a binary32: widen and shift left by 16.
+ *
+ * <p>The hot dot products ({@link FloatDots}) write the same expressions inline (see {@link VectorShapes} on
+ * boxing); this class widens whole rows for sequence mode.
  */
 final class HalfConvert {
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final int F16_MASK = 0x8FFFE000;
-    private static final float F16_REBIAS = 0x1p112f;
+    static final int F16_MASK = 0x8FFFE000;
+    static final float F16_REBIAS = 0x1p112f;
 
     private HalfConvert() {
-    }
-
-    /** L binary16 values at byte {@code off}. */
-    static FloatVector f16(MemorySegment seg, long off) {
-        ShortVector h = ShortVector.fromMemorySegment(H, seg, off, ByteOrder.LITTLE_ENDIAN);
-        return VectorShapes.widen(h).lanewise(VectorOperators.LSHL, 13).and(F16_MASK)
-                .reinterpretAsFloats().mul(F16_REBIAS);
-    }
-
-    /** L bfloat16 values at byte {@code off}. */
-    static FloatVector bf16(MemorySegment seg, long off) {
-        ShortVector h = ShortVector.fromMemorySegment(H, seg, off, ByteOrder.LITTLE_ENDIAN);
-        return VectorShapes.widen(h).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
     /** Converts {@code n} binary16 values at byte {@code base} into {@code out[0..n)}: vector body, scalar tail. */
     static void f16Row(MemorySegment seg, long base, float[] out, int n) {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += L) {
-            f16(seg, base + 2L * i).intoArray(out, i);
+            ShortVector h = ShortVector.fromMemorySegment(H, seg, base + 2L * i, ByteOrder.LITTLE_ENDIAN);
+            ((IntVector) h.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13)
+                    .and(F16_MASK).reinterpretAsFloats().mul(F16_REBIAS).intoArray(out, i);
         }
         for (; i < n; i++) {
             out[i] = Float.float16ToFloat(seg.get(I16, base + 2L * i));
@@ -66,7 +60,10 @@ final class HalfConvert {
     static void bf16Row(MemorySegment seg, long base, float[] out, int n) {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += L) {
-            bf16(seg, base + 2L * i).intoArray(out, i);
+            ShortVector h = ShortVector.fromMemorySegment(H, seg, base + 2L * i, ByteOrder.LITTLE_ENDIAN);
+            FloatVector f = ((IntVector) h.convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            f.intoArray(out, i);
         }
         for (; i < n; i++) {
             out[i] = bf16Scalar(seg.get(I16, base + 2L * i));

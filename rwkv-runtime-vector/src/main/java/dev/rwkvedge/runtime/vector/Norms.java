@@ -5,6 +5,10 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 import static dev.rwkvedge.runtime.vector.VectorShapes.D;
+import static dev.rwkvedge.runtime.vector.VectorShapes.DL;
+import static dev.rwkvedge.runtime.vector.VectorShapes.D_ROT_EIGHTH;
+import static dev.rwkvedge.runtime.vector.VectorShapes.D_ROT_HALF;
+import static dev.rwkvedge.runtime.vector.VectorShapes.D_ROT_QUARTER;
 import static dev.rwkvedge.runtime.vector.VectorShapes.F;
 import static dev.rwkvedge.runtime.vector.VectorShapes.L;
 
@@ -13,7 +17,7 @@ import static dev.rwkvedge.runtime.vector.VectorShapes.L;
  * in double, the centring, scaling and affine are float.
  *
  * <p>The float lanes are widened to two double vectors (F2D, parts 0 and 1) and summed lanewise, then by the fixed
- * tree of {@link VectorShapes#sum(DoubleVector)}; the scalar reference sums in index order. Both sums are of at most
+ * rotate-and-add tree of {@link VectorShapes}; the scalar reference sums in index order. Both sums are of at most
  * a few thousand floats, each exact in double, so they differ from the exact sum by at most n·2^−53 relative, and the
  * float mean and variance they round to agree except when the exact value lies within that distance of a float
  * rounding boundary; the differential tests bound the effect. The affine is {@code x·w + b} with two roundings,
@@ -58,7 +62,13 @@ final class Norms {
             s0 = s0.add(v.convertShape(VectorOperators.F2D, D, 0));
             s1 = s1.add(v.convertShape(VectorOperators.F2D, D, 1));
         }
-        double sum = VectorShapes.sum(s0.add(s1));
+        DoubleVector t = s0.add(s1);
+        t = t.add(t.rearrange(D_ROT_HALF));
+        t = t.add(t.rearrange(D_ROT_QUARTER));
+        if (DL >= 8) {
+            t = t.add(t.rearrange(D_ROT_EIGHTH));
+        }
+        double sum = t.lane(0);
         for (; i < len; i++) {
             sum += x[xOff + i];
         }
@@ -73,7 +83,13 @@ final class Norms {
             q0 = q0.add(sq.convertShape(VectorOperators.F2D, D, 0));
             q1 = q1.add(sq.convertShape(VectorOperators.F2D, D, 1));
         }
-        double sum2 = VectorShapes.sum(q0.add(q1));
+        DoubleVector u = q0.add(q1);
+        u = u.add(u.rearrange(D_ROT_HALF));
+        u = u.add(u.rearrange(D_ROT_QUARTER));
+        if (DL >= 8) {
+            u = u.add(u.rearrange(D_ROT_EIGHTH));
+        }
+        double sum2 = u.lane(0);
         for (; i < len; i++) {
             float v = x[xOff + i] - mean;
             out[outOff + i] = v;

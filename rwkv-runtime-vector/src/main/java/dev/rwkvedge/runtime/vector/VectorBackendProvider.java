@@ -12,15 +12,18 @@ import java.lang.reflect.InvocationTargetException;
  *
  * <p>This class must load and run on a JVM without the incubator module, so it names no incubator type, not even
  * indirectly through a signature: {@link #probe()} first asks the boot layer whether {@code jdk.incubator.vector}
- * is there, and only then loads {@code VectorShapes} (which touches vector species) and, in {@link #create}, the
+ * is there, and only then loads {@code VectorProbe} (which asks for the preferred species) and, in {@link #create}, the
  * kernel classes, both reflectively by name.
  */
 public final class VectorBackendProvider implements KernelBackendProvider {
     public static final String NAME = "vector";
     static final String MODULE = "jdk.incubator.vector";
     static final String MISSING = MODULE + " is not in the module graph; run with --add-modules " + MODULE;
-    /** Narrower than this (e.g. a JVM started with -XX:UseAVX=0 on a CPU without SSE) the plain loops win. */
-    static final int MIN_BITS = 128;
+    /**
+     * The kernels need 8 float lanes (a ggml half-block of bytes must widen in whole vectors, VectorShapes); 128-bit
+     * machines (SSE-only x86, NEON) use the scalar backend.
+     */
+    static final int MIN_BITS = 256;
     /** Kernel classes are named by string: a class literal would load them (and their incubator types) here. */
     private static final String PACKAGE = VectorBackendProvider.class.getPackageName();
 
@@ -41,7 +44,7 @@ public final class VectorBackendProvider implements KernelBackendProvider {
         }
         int bits;
         try {
-            bits = (int) Class.forName(PACKAGE + ".VectorShapes")
+            bits = (int) Class.forName(PACKAGE + ".VectorProbe")
                     .getDeclaredMethod("preferredBits").invoke(null);
         } catch (ReflectiveOperationException | LinkageError e) {
             return Availability.no("jdk.incubator.vector is present but its species cannot be queried: " + e);

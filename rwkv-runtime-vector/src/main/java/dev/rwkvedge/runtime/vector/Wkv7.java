@@ -4,6 +4,10 @@ import jdk.incubator.vector.FloatVector;
 
 import static dev.rwkvedge.runtime.vector.VectorShapes.F;
 import static dev.rwkvedge.runtime.vector.VectorShapes.L;
+import static dev.rwkvedge.runtime.vector.VectorShapes.ROT_EIGHTH;
+import static dev.rwkvedge.runtime.vector.VectorShapes.ROT_HALF;
+import static dev.rwkvedge.runtime.vector.VectorShapes.ROT_QUARTER;
+import static dev.rwkvedge.runtime.vector.VectorShapes.ROT_SIXTEENTH;
 
 /**
  * RWKV-7 WKV for one token ({@code KernelBackend#wkv7}): per head and value row i,
@@ -11,7 +15,7 @@ import static dev.rwkvedge.runtime.vector.VectorShapes.L;
  *
  * <p>Vectorized over the key index j along a state row. The element updates are the reference's operations in its
  * order (no fused multiply-add), so the state rows match it given the same {@code sa}; the two dot products sum
- * lanewise and then by the fixed tree of {@link VectorShapes#sum}, a different order from the reference's running
+ * lanewise and then by the rotate-and-add tree of {@link VectorShapes}, a different order from the reference's running
  * sum, within float rounding of it.
  */
 final class Wkv7 {
@@ -37,7 +41,13 @@ final class Wkv7 {
                     nv.intoArray(state, row + j);
                     y = nv.fma(FloatVector.fromArray(F, r, ho + j), y);
                 }
-                float yi = VectorShapes.sum(y);
+                y = y.add(y.rearrange(ROT_HALF));
+                y = y.add(y.rearrange(ROT_QUARTER));
+                y = y.add(y.rearrange(ROT_EIGHTH));
+                if (L >= 16) {
+                    y = y.add(y.rearrange(ROT_SIXTEENTH));
+                }
+                float yi = y.lane(0);
                 for (; j < s; j++) {
                     float nv = state[row + j] * w[ho + j] + sa * b[ho + j] + vi * k[ho + j];
                     state[row + j] = nv;

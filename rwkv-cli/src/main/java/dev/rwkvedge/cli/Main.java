@@ -17,7 +17,7 @@ import java.nio.file.NoSuchFileException;
  */
 @Command(name = "rwkv-edge", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Run and compress RWKV language models on small CPUs.",
-        subcommands = {InspectCommand.class, LogitsCommand.class, PluginsCommand.class,
+        subcommands = {InspectCommand.class, LogitsCommand.class, BenchCommand.class, PluginsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     /** Exit code for bad input: files, names, parameters. */

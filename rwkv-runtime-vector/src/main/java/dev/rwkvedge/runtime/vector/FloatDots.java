@@ -19,55 +19,53 @@ import static dev.rwkvedge.runtime.vector.VectorShapes.ROT_QUARTER;
 import static dev.rwkvedge.runtime.vector.VectorShapes.ROT_SIXTEENTH;
 
 /**
- * Dot products of one weight row with one activation vector, for rows held as F32, F16 or BF16 in a segment, or
- * already widened to floats in an array (the sequence-mode staging buffer).
+ * Dot products of weight rows with one activation vector, for rows held as F32, F16 or BF16 in a segment, or already
+ * widened to floats in an array (the sequence-mode staging buffer).
  *
- * <p>All four share one summation shape, so a row gives the same bits whichever way it is read (the widening is
- * exact): four accumulators over interleaved vectors (lanes i ≡ k mod 4L go to accumulator k; four independent FMA
- * chains hide the FMA latency, as in llama3.java's dot products), leftover whole vectors into the first, the fixed
- * tree {@code (a0+a1)+(a2+a3)} then the rotate-and-add tree of {@link VectorShapes}, and finally the scalar tail in index order.
+ * <p>All share one summation shape per row, so a row gives the same bits whichever way it is read (the widening is
+ * exact) and whether it is computed alone or paired with its neighbour: two accumulators over alternating vectors
+ * (two independent FMA chains per row), a leftover whole vector into the first, the rotate-and-add tree of
+ * {@link VectorShapes} over {@code a0 + a1}, and finally the scalar tail in index order.
  * <pre>
- *   i:   0 … L−1 | L … 2L−1 | 2L … 3L−1 | 3L … 4L−1 | 4L …      | … | whole vectors | tail
- *        a0        a1         a2          a3          a0          …   a0              scalar
+ *   i:   0 … L−1 | L … 2L−1 | 2L … 3L−1 | 3L …   | … | leftover vector | tail
+ *        a0        a1         a0          a1        …   a0               scalar
  * </pre>
+ *
+ * <p>Decoding streams each row once from memory. The paired kernels ({@code …x2}) compute two neighbouring rows in
+ * one pass, loading each activation vector once for both: 1.5 instead of 2 loads per FMA and four FMA chains in
+ * flight. On the 169M head (F32, one thread) that took the kernel from about 10.5 to about 15 GB/s, the rate of a
+ * plain read of the same memory (measured in one run; llama3.java's matmuls likewise keep several rows in flight).
  */
 final class FloatDots {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final int STEP = 4 * L;
+    private static final int STEP = 2 * L;
 
     private FloatDots() {
     }
 
-    /** Σ w[wo+i]·x[xo+i], i &lt; n. */
-    static float dot(float[] w, int wo, float[] x, int xo, int n) {
+    /** Σ w[base+i]·x[xo+i], i &lt; n. */
+    static float dot(float[] w, int base, float[] x, int xo, int n) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
         int i = 0;
         for (int bound = n - n % STEP; i < bound; i += STEP) {
-            a0 = FloatVector.fromArray(F, w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
-            a1 = FloatVector.fromArray(F, w, wo + i + L).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
-            a2 = FloatVector.fromArray(F, w, wo + i + 2 * L).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-            a3 = FloatVector.fromArray(F, w, wo + i + 3 * L).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+            a0 = FloatVector.fromArray(F, w, base + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = FloatVector.fromArray(F, w, base + i + L).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
         }
-        for (int bound = F.loopBound(n); i < bound; i += L) {
-            a0 = FloatVector.fromArray(F, w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        if (i < F.loopBound(n)) {
+            a0 = FloatVector.fromArray(F, w, base + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            i += L;
         }
-        FloatVector s = a0.add(a1).add(a2.add(a3));
+        FloatVector s = a0.add(a1);
         s = s.add(s.rearrange(ROT_HALF));
-        if (L >= 4) {
-            s = s.add(s.rearrange(ROT_QUARTER));
-        }
-        if (L >= 8) {
-            s = s.add(s.rearrange(ROT_EIGHTH));
-        }
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
         if (L >= 16) {
             s = s.add(s.rearrange(ROT_SIXTEENTH));
         }
         float sum = s.lane(0);
         for (; i < n; i++) {
-            sum += w[wo + i] * x[xo + i];
+            sum += w[base + i] * x[xo + i];
         }
         return sum;
     }
@@ -76,27 +74,19 @@ final class FloatDots {
     static float dotF32(MemorySegment w, long base, float[] x, int xo, int n) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
         int i = 0;
         for (int bound = n - n % STEP; i < bound; i += STEP) {
-            long o = base + 4L * i;
-            a0 = FloatVector.fromMemorySegment(F, w, o, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xo + i), a0);
-            a1 = FloatVector.fromMemorySegment(F, w, o + 4L * L, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
-            a2 = FloatVector.fromMemorySegment(F, w, o + 8L * L, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-            a3 = FloatVector.fromMemorySegment(F, w, o + 12L * L, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+            a0 = FloatVector.fromMemorySegment(F, w, base + 4L * (i), ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = FloatVector.fromMemorySegment(F, w, base + 4L * (i + L), ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
         }
-        for (int bound = F.loopBound(n); i < bound; i += L) {
-            a0 = FloatVector.fromMemorySegment(F, w, base + 4L * i, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        if (i < F.loopBound(n)) {
+            a0 = FloatVector.fromMemorySegment(F, w, base + 4L * (i), ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            i += L;
         }
-        FloatVector s = a0.add(a1).add(a2.add(a3));
+        FloatVector s = a0.add(a1);
         s = s.add(s.rearrange(ROT_HALF));
-        if (L >= 4) {
-            s = s.add(s.rearrange(ROT_QUARTER));
-        }
-        if (L >= 8) {
-            s = s.add(s.rearrange(ROT_EIGHTH));
-        }
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
         if (L >= 16) {
             s = s.add(s.rearrange(ROT_SIXTEENTH));
         }
@@ -107,41 +97,74 @@ final class FloatDots {
         return sum;
     }
 
-    /** One binary16 row (converted as in {@link HalfConvert}) times {@code x}, which the caller rounded to binary16. */
+    /** Rows at bytes {@code base0} and {@code base1}, each with the bits of {@link #dotF32}, into {@code out[o0]}, {@code out[o1]}. */
+    static void dotF32x2(MemorySegment w, long base0, long base1, float[] x, int xo, int n, float[] out, int o0, int o1) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector c0 = a0;
+        FloatVector c1 = a0;
+        int i = 0;
+        for (int bound = n - n % STEP; i < bound; i += STEP) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xo + i);
+            FloatVector x1 = FloatVector.fromArray(F, x, xo + i + L);
+            a0 = FloatVector.fromMemorySegment(F, w, base0 + 4L * (i), ByteOrder.LITTLE_ENDIAN).fma(x0, a0);
+            a1 = FloatVector.fromMemorySegment(F, w, base0 + 4L * (i + L), ByteOrder.LITTLE_ENDIAN).fma(x1, a1);
+            c0 = FloatVector.fromMemorySegment(F, w, base1 + 4L * (i), ByteOrder.LITTLE_ENDIAN).fma(x0, c0);
+            c1 = FloatVector.fromMemorySegment(F, w, base1 + 4L * (i + L), ByteOrder.LITTLE_ENDIAN).fma(x1, c1);
+        }
+        if (i < F.loopBound(n)) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xo + i);
+            a0 = FloatVector.fromMemorySegment(F, w, base0 + 4L * (i), ByteOrder.LITTLE_ENDIAN).fma(x0, a0);
+            c0 = FloatVector.fromMemorySegment(F, w, base1 + 4L * (i), ByteOrder.LITTLE_ENDIAN).fma(x0, c0);
+            i += L;
+        }
+        FloatVector s = a0.add(a1);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        float sum0 = s.lane(0);
+        s = c0.add(c1);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        float sum1 = s.lane(0);
+        for (; i < n; i++) {
+            sum0 += w.get(F32, base0 + 4L * i) * x[xo + i];
+            sum1 += w.get(F32, base1 + 4L * i) * x[xo + i];
+        }
+        out[o0] = sum0;
+        out[o1] = sum1;
+    }
+
+    /** One binary16 row (widened as in {@link HalfConvert}) times {@code x}, which the caller rounded to binary16. */
     static float dotF16(MemorySegment w, long base, float[] x, int xo, int n) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
         int i = 0;
         for (int bound = n - n % STEP; i < bound; i += STEP) {
-            long o = base + 2L * i;
-            a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, o, ByteOrder.LITTLE_ENDIAN)
+            a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base + 2L * (i), ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
                     .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(FloatVector.fromArray(F, x, xo + i), a0);
-            a1 = ((IntVector) ShortVector.fromMemorySegment(H, w, o + 2L * L, ByteOrder.LITTLE_ENDIAN)
+            a1 = ((IntVector) ShortVector.fromMemorySegment(H, w, base + 2L * (i + L), ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
                     .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
-            a2 = ((IntVector) ShortVector.fromMemorySegment(H, w, o + 4L * L, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
-                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-            a3 = ((IntVector) ShortVector.fromMemorySegment(H, w, o + 6L * L, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
-                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
         }
-        for (int bound = F.loopBound(n); i < bound; i += L) {
-            a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base + 2L * i, ByteOrder.LITTLE_ENDIAN)
+        if (i < F.loopBound(n)) {
+            a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base + 2L * (i), ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
                     .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            i += L;
         }
-        FloatVector s = a0.add(a1).add(a2.add(a3));
+        FloatVector s = a0.add(a1);
         s = s.add(s.rearrange(ROT_HALF));
-        if (L >= 4) {
-            s = s.add(s.rearrange(ROT_QUARTER));
-        }
-        if (L >= 8) {
-            s = s.add(s.rearrange(ROT_EIGHTH));
-        }
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
         if (L >= 16) {
             s = s.add(s.rearrange(ROT_SIXTEENTH));
         }
@@ -152,36 +175,83 @@ final class FloatDots {
         return sum;
     }
 
+    /** Two binary16 rows, each with the bits of {@link #dotF16}. */
+    static void dotF16x2(MemorySegment w, long base0, long base1, float[] x, int xo, int n, float[] out, int o0, int o1) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector c0 = a0;
+        FloatVector c1 = a0;
+        int i = 0;
+        for (int bound = n - n % STEP; i < bound; i += STEP) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xo + i);
+            FloatVector x1 = FloatVector.fromArray(F, x, xo + i + L);
+            a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base0 + 2L * (i), ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
+                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(x0, a0);
+            a1 = ((IntVector) ShortVector.fromMemorySegment(H, w, base0 + 2L * (i + L), ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
+                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(x1, a1);
+            c0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base1 + 2L * (i), ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
+                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(x0, c0);
+            c1 = ((IntVector) ShortVector.fromMemorySegment(H, w, base1 + 2L * (i + L), ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
+                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(x1, c1);
+        }
+        if (i < F.loopBound(n)) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xo + i);
+            a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base0 + 2L * (i), ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
+                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(x0, a0);
+            c0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base1 + 2L * (i), ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
+                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(x0, c0);
+            i += L;
+        }
+        FloatVector s = a0.add(a1);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        float sum0 = s.lane(0);
+        s = c0.add(c1);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        float sum1 = s.lane(0);
+        for (; i < n; i++) {
+            sum0 += Float.float16ToFloat(w.get(HalfConvert.I16, base0 + 2L * i)) * x[xo + i];
+            sum1 += Float.float16ToFloat(w.get(HalfConvert.I16, base1 + 2L * i)) * x[xo + i];
+        }
+        out[o0] = sum0;
+        out[o1] = sum1;
+    }
+
     /** One bfloat16 row times {@code x}. */
     static float dotBF16(MemorySegment w, long base, float[] x, int xo, int n) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
         int i = 0;
         for (int bound = n - n % STEP; i < bound; i += STEP) {
-            long o = base + 2L * i;
-            a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, o, ByteOrder.LITTLE_ENDIAN)
+            a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base + 2L * (i), ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i), a0);
-            a1 = ((IntVector) ShortVector.fromMemorySegment(H, w, o + 2L * L, ByteOrder.LITTLE_ENDIAN)
+            a1 = ((IntVector) ShortVector.fromMemorySegment(H, w, base + 2L * (i + L), ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i + L), a1);
-            a2 = ((IntVector) ShortVector.fromMemorySegment(H, w, o + 4L * L, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-            a3 = ((IntVector) ShortVector.fromMemorySegment(H, w, o + 6L * L, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
         }
-        for (int bound = F.loopBound(n); i < bound; i += L) {
-            a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base + 2L * i, ByteOrder.LITTLE_ENDIAN)
+        if (i < F.loopBound(n)) {
+            a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base + 2L * (i), ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i), a0);
+            i += L;
         }
-        FloatVector s = a0.add(a1).add(a2.add(a3));
+        FloatVector s = a0.add(a1);
         s = s.add(s.rearrange(ROT_HALF));
-        if (L >= 4) {
-            s = s.add(s.rearrange(ROT_QUARTER));
-        }
-        if (L >= 8) {
-            s = s.add(s.rearrange(ROT_EIGHTH));
-        }
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
         if (L >= 16) {
             s = s.add(s.rearrange(ROT_SIXTEENTH));
         }
@@ -190,5 +260,56 @@ final class FloatDots {
             sum += HalfConvert.bf16Scalar(w.get(HalfConvert.I16, base + 2L * i)) * x[xo + i];
         }
         return sum;
+    }
+
+    /** Two bfloat16 rows, each with the bits of {@link #dotBF16}. */
+    static void dotBF16x2(MemorySegment w, long base0, long base1, float[] x, int xo, int n, float[] out, int o0, int o1) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector c0 = a0;
+        FloatVector c1 = a0;
+        int i = 0;
+        for (int bound = n - n % STEP; i < bound; i += STEP) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xo + i);
+            FloatVector x1 = FloatVector.fromArray(F, x, xo + i + L);
+            a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base0 + 2L * (i), ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a0);
+            a1 = ((IntVector) ShortVector.fromMemorySegment(H, w, base0 + 2L * (i + L), ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x1, a1);
+            c0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base1 + 2L * (i), ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, c0);
+            c1 = ((IntVector) ShortVector.fromMemorySegment(H, w, base1 + 2L * (i + L), ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x1, c1);
+        }
+        if (i < F.loopBound(n)) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xo + i);
+            a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base0 + 2L * (i), ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, a0);
+            c0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base1 + 2L * (i), ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0, c0);
+            i += L;
+        }
+        FloatVector s = a0.add(a1);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        float sum0 = s.lane(0);
+        s = c0.add(c1);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        float sum1 = s.lane(0);
+        for (; i < n; i++) {
+            sum0 += HalfConvert.bf16Scalar(w.get(HalfConvert.I16, base0 + 2L * i)) * x[xo + i];
+            sum1 += HalfConvert.bf16Scalar(w.get(HalfConvert.I16, base1 + 2L * i)) * x[xo + i];
+        }
+        out[o0] = sum0;
+        out[o1] = sum1;
     }
 }

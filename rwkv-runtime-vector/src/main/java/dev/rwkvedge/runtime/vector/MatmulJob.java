@@ -103,23 +103,12 @@ final class MatmulJob implements WorkerPool.Task {
     @Override
     public void run(int from, int to, RowStage st) {
         switch (type) {
-            case F32 -> rowsF32(from, to);
-            case F16 -> {
+            case F32 -> rowsFloat(from, to);
+            case F16, BF16 -> {
                 if (n == 1) {
-                    for (int r = from; r < to; r++) {
-                        out[outOff + r] = FloatDots.dotF16(seg, r * rowBytes, x, xOff, cols);
-                    }
+                    rowsFloat(from, to);
                 } else {
-                    rowsStagedFloat(from, to, st, true);
-                }
-            }
-            case BF16 -> {
-                if (n == 1) {
-                    for (int r = from; r < to; r++) {
-                        out[outOff + r] = FloatDots.dotBF16(seg, r * rowBytes, x, xOff, cols);
-                    }
-                } else {
-                    rowsStagedFloat(from, to, st, false);
+                    rowsStagedFloat(from, to, st, type == DType.F16);
                 }
             }
             default -> {
@@ -132,11 +121,31 @@ final class MatmulJob implements WorkerPool.Task {
         }
     }
 
-    private void rowsF32(int from, int to) {
-        for (int r = from; r < to; r++) {
-            long base = r * rowBytes;
+    /** Float rows straight from the weights, in pairs (see {@link FloatDots}), every token. */
+    private void rowsFloat(int from, int to) {
+        int r = from;
+        for (; r + 1 < to; r += 2) {
+            long b0 = r * rowBytes;
+            long b1 = b0 + rowBytes;
             for (int t = 0; t < n; t++) {
-                out[outOff + t * rows + r] = FloatDots.dotF32(seg, base, x, xOff + t * cols, cols);
+                int o = outOff + t * rows + r;
+                int xo = xOff + t * cols;
+                switch (type) {
+                    case F32 -> FloatDots.dotF32x2(seg, b0, b1, x, xo, cols, out, o, o + 1);
+                    case F16 -> FloatDots.dotF16x2(seg, b0, b1, x, xo, cols, out, o, o + 1);
+                    default -> FloatDots.dotBF16x2(seg, b0, b1, x, xo, cols, out, o, o + 1);
+                }
+            }
+        }
+        if (r < to) {
+            long b0 = r * rowBytes;
+            for (int t = 0; t < n; t++) {
+                int xo = xOff + t * cols;
+                out[outOff + t * rows + r] = switch (type) {
+                    case F32 -> FloatDots.dotF32(seg, b0, x, xo, cols);
+                    case F16 -> FloatDots.dotF16(seg, b0, x, xo, cols);
+                    default -> FloatDots.dotBF16(seg, b0, x, xo, cols);
+                };
             }
         }
     }

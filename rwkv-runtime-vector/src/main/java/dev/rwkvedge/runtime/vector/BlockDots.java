@@ -46,7 +46,8 @@ import static dev.rwkvedge.runtime.vector.VectorShapes.ROT_SIXTEENTH;
  * </pre>
  *
  * <h2>Two entry points, one arithmetic</h2>
- * Single tokens read the row straight from the weights ({@link #q8_0}, {@link #q4}, {@link #q5}); sequence mode
+ * Single tokens read the row straight from the weights ({@link #q8_0}, {@link #q4}, {@link #q5}; Q8_0 rows in pairs,
+ * {@link #q8_0x2}, which loads each activation vector once for two rows, as {@link FloatDots} does); sequence mode
  * unpacks a row once ({@link #stage}) and runs {@link #staged} for every token of the chunk. Both produce the same
  * exact block values and apply the same scale FMAs in the same order, so they give the same bits. Each kernel is
  * one flat method (see {@link VectorShapes} on why vector helpers are avoided).
@@ -96,6 +97,54 @@ final class BlockDots {
             s = s.add(s.rearrange(ROT_SIXTEENTH));
         }
         return s.lane(0);
+    }
+
+    /** Two Q8_0 rows at bytes {@code base0}, {@code base1}, sharing the activation loads; each row gets the bits of {@link #q8_0}. */
+    static void q8_0x2(MemorySegment seg, long base0, long base1, int blocks, float[] xq, int xo, float[] dx, int dOff,
+                       float[] out, int o0, int o1) {
+        FloatVector older0 = FloatVector.zero(F);
+        FloatVector newer0 = older0;
+        FloatVector older1 = older0;
+        FloatVector newer1 = older0;
+        for (int b = 0; b < blocks; b++) {
+            long off0 = base0 + 34L * b;
+            long off1 = base1 + 34L * b;
+            int xb = xo + b * QK;
+            FloatVector p0 = FloatVector.zero(F);
+            FloatVector p1 = p0;
+            for (int j = 0; j < QK; j += L) {
+                FloatVector xv = FloatVector.fromArray(F, xq, xb + j);
+                FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(B, seg, off0 + 2 + j, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(B, seg, off1 + 2 + j, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                p0 = w0.fma(xv, p0);
+                p1 = w1.fma(xv, p1);
+            }
+            float dxb = dx[dOff + b];
+            FloatVector next0 = p0.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(F16, off0)) * dxb), older0);
+            FloatVector next1 = p1.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(F16, off1)) * dxb), older1);
+            older0 = newer0;
+            newer0 = next0;
+            older1 = newer1;
+            newer1 = next1;
+        }
+        FloatVector s = older0.add(newer0);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        out[o0] = s.lane(0);
+        s = older1.add(newer1);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        out[o1] = s.lane(0);
     }
 
     /**

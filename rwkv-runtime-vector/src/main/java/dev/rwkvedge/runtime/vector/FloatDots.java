@@ -142,7 +142,15 @@ final class FloatDots {
         out[o1] = sum1;
     }
 
-    /** One binary16 row (widened as in {@link HalfConvert}) times {@code x}, which the caller rounded to binary16. */
+    /**
+     * One binary16 row times an activation that the caller rounded to binary16 <em>and multiplied by 2^112</em>
+     * ({@link HalfConvert#F16_SCALE}). The weights are widened as in {@link HalfConvert} but without the final
+     * × 2^112, which sits in the activation instead: one vector multiply less per L weights, where F16 products are
+     * bound by the vector ALU, not by memory. Same bits as widening fully: w·2^−112 and x·2^112 are both exact (a
+     * binary16 weight times 2^−112 is at least 2^−136, a float subnormal held exactly; a finite binary16 activation
+     * times 2^112 stays below the float maximum), so each FMA sees the same exact product w·x and rounds the same
+     * sum. The scalar tail undoes the activation's scaling, exactly.
+     */
     static float dotF16(MemorySegment w, long base, float[] x, int xo, int n) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
@@ -150,15 +158,15 @@ final class FloatDots {
         for (int bound = n - n % STEP; i < bound; i += STEP) {
             a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base + 2L * (i), ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
-                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                    .reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i), a0);
             a1 = ((IntVector) ShortVector.fromMemorySegment(H, w, base + 2L * (i + L), ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
-                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+                    .reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i + L), a1);
         }
         if (i < F.loopBound(n)) {
             a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base + 2L * (i), ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
-                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(FloatVector.fromArray(F, x, xo + i), a0);
+                    .reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i), a0);
             i += L;
         }
         FloatVector s = a0.add(a1);
@@ -170,12 +178,12 @@ final class FloatDots {
         }
         float sum = s.lane(0);
         for (; i < n; i++) {
-            sum += Float.float16ToFloat(w.get(HalfConvert.I16, base + 2L * i)) * x[xo + i];
+            sum += Float.float16ToFloat(w.get(HalfConvert.I16, base + 2L * i)) * (x[xo + i] * HalfConvert.F16_UNSCALE);
         }
         return sum;
     }
 
-    /** Two binary16 rows, each with the bits of {@link #dotF16}. */
+    /** Two binary16 rows (activation scaled as for {@link #dotF16}), each with the bits of {@link #dotF16}. */
     static void dotF16x2(MemorySegment w, long base0, long base1, float[] x, int xo, int n, float[] out, int o0, int o1) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
@@ -187,25 +195,25 @@ final class FloatDots {
             FloatVector x1 = FloatVector.fromArray(F, x, xo + i + L);
             a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base0 + 2L * (i), ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
-                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(x0, a0);
+                    .reinterpretAsFloats().fma(x0, a0);
             a1 = ((IntVector) ShortVector.fromMemorySegment(H, w, base0 + 2L * (i + L), ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
-                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(x1, a1);
+                    .reinterpretAsFloats().fma(x1, a1);
             c0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base1 + 2L * (i), ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
-                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(x0, c0);
+                    .reinterpretAsFloats().fma(x0, c0);
             c1 = ((IntVector) ShortVector.fromMemorySegment(H, w, base1 + 2L * (i + L), ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
-                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(x1, c1);
+                    .reinterpretAsFloats().fma(x1, c1);
         }
         if (i < F.loopBound(n)) {
             FloatVector x0 = FloatVector.fromArray(F, x, xo + i);
             a0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base0 + 2L * (i), ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
-                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(x0, a0);
+                    .reinterpretAsFloats().fma(x0, a0);
             c0 = ((IntVector) ShortVector.fromMemorySegment(H, w, base1 + 2L * (i), ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(HalfConvert.F16_MASK)
-                    .reinterpretAsFloats().mul(HalfConvert.F16_REBIAS).fma(x0, c0);
+                    .reinterpretAsFloats().fma(x0, c0);
             i += L;
         }
         FloatVector s = a0.add(a1);
@@ -225,8 +233,8 @@ final class FloatDots {
         }
         float sum1 = s.lane(0);
         for (; i < n; i++) {
-            sum0 += Float.float16ToFloat(w.get(HalfConvert.I16, base0 + 2L * i)) * x[xo + i];
-            sum1 += Float.float16ToFloat(w.get(HalfConvert.I16, base1 + 2L * i)) * x[xo + i];
+            sum0 += Float.float16ToFloat(w.get(HalfConvert.I16, base0 + 2L * i)) * (x[xo + i] * HalfConvert.F16_UNSCALE);
+            sum1 += Float.float16ToFloat(w.get(HalfConvert.I16, base1 + 2L * i)) * (x[xo + i] * HalfConvert.F16_UNSCALE);
         }
         out[o0] = sum0;
         out[o1] = sum1;

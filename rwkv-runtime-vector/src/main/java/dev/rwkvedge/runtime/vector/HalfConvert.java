@@ -39,6 +39,9 @@ final class HalfConvert {
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final int F16_MASK = 0x8FFFE000;
     static final float F16_REBIAS = 0x1p112f;
+    /** The activation factor of {@link FloatDots#dotF16}: the weights' rebias, moved to the activation. */
+    static final float F16_SCALE = 0x1p112f;
+    static final float F16_UNSCALE = 0x1p-112f;
 
     private HalfConvert() {
     }

@@ -55,12 +55,15 @@ final class MatmulJob implements WorkerPool.Task {
             }
             case F16 -> {
                 // ggml's vec_dot_type for F16 is F16: the activation is rounded to binary16 first (RWKV-MATH.md §7).
+                // A single token also takes over the weights' 2^112 rebias (FloatDots.dotF16); sequence mode widens
+                // rows fully into the stage and uses the plain rounded activation.
                 int len = n * cols;
                 if (xh.length < len) {
                     xh = new float[len];
                 }
+                float scale = n == 1 ? HalfConvert.F16_SCALE : 1f;
                 for (int i = 0; i < len; i++) {
-                    xh[i] = Float.float16ToFloat(Float.floatToFloat16(x[xOff + i]));
+                    xh[i] = Float.float16ToFloat(Float.floatToFloat16(x[xOff + i])) * scale;
                 }
                 this.x = xh;
                 this.xOff = 0;
@@ -166,7 +169,13 @@ final class MatmulJob implements WorkerPool.Task {
     }
 
     private void rowsBlocks(int from, int to) {
-        for (int r = from; r < to; r++) {
+        int r = from;
+        if (type == DType.Q8_0) {
+            for (; r + 1 < to; r += 2) {
+                BlockDots.q8_0x2(seg, r * rowBytes, (r + 1) * rowBytes, blocks, x, 0, dx, 0, out, outOff + r, outOff + r + 1);
+            }
+        }
+        for (; r < to; r++) {
             long base = r * rowBytes;
             out[outOff + r] = switch (type) {
                 case Q8_0 -> BlockDots.q8_0(seg, base, blocks, x, 0, dx, 0);

@@ -291,6 +291,56 @@ final class BlockDots {
         }
     }
 
+    /**
+     * A staged row against two tokens' activation quants (at {@code xo0}/{@code dOff0} and {@code xo1}/{@code dOff1}),
+     * loading each weight vector once for both; each token gets the bits of {@link #staged}.
+     */
+    static void staged2(float[] wq, float[] dw, float[] mw, boolean withMin, int blocks, float[] xq, float[] dx,
+                        float[] sx, int xo0, int dOff0, int xo1, int dOff1, float[] out, int o0, int o1) {
+        FloatVector older0 = FloatVector.zero(F);
+        FloatVector newer0 = older0;
+        FloatVector older1 = older0;
+        FloatVector newer1 = older0;
+        float min0 = 0;
+        float min1 = 0;
+        for (int b = 0; b < blocks; b++) {
+            int e0 = b * QK;
+            FloatVector p0 = FloatVector.zero(F);
+            FloatVector p1 = p0;
+            for (int j = 0; j < QK; j += L) {
+                FloatVector w = FloatVector.fromArray(F, wq, e0 + j);
+                p0 = w.fma(FloatVector.fromArray(F, xq, xo0 + e0 + j), p0);
+                p1 = w.fma(FloatVector.fromArray(F, xq, xo1 + e0 + j), p1);
+            }
+            FloatVector next0 = p0.fma(FloatVector.broadcast(F, dw[b] * dx[dOff0 + b]), older0);
+            FloatVector next1 = p1.fma(FloatVector.broadcast(F, dw[b] * dx[dOff1 + b]), older1);
+            older0 = newer0;
+            newer0 = next0;
+            older1 = newer1;
+            newer1 = next1;
+            if (withMin) {
+                min0 += mw[b] * sx[dOff0 + b];
+                min1 += mw[b] * sx[dOff1 + b];
+            }
+        }
+        FloatVector s = older0.add(newer0);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        out[o0] = withMin ? s.lane(0) + min0 : s.lane(0);
+        s = older1.add(newer1);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        out[o1] = withMin ? s.lane(0) + min1 : s.lane(0);
+    }
+
     /** A staged row (see {@link #stage}) times one token's activation quants; the bits of the direct kernels. */
     static float staged(float[] wq, float[] dw, float[] mw, boolean withMin, int blocks,
                         float[] xq, int xo, float[] dx, float[] sx, int dOff) {

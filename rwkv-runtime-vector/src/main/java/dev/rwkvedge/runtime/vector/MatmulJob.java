@@ -16,8 +16,9 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Sequence mode ({@code n > 1}) is a matrix-matrix product: the token loop is inside the row loop, so each weight
  * row is read from memory once per chunk and stays in L1 for all tokens. F16/BF16 and block rows are widened or
- * unpacked once into the thread's {@link RowStage}; the per-token dot products then use the same summation shape as
- * the single-token kernels (see {@link FloatDots}, {@link BlockDots}), so every token gets the bits it gets alone.
+ * unpacked once into the thread's {@link RowStage} and then run against two tokens at a time (one weight load for
+ * both); the per-token dot products use the same summation shape as the single-token kernels (see {@link FloatDots},
+ * {@link BlockDots}), so every token gets the bits it gets alone.
  */
 final class MatmulJob implements WorkerPool.Task {
     final RowStage stage = new RowStage();
@@ -162,7 +163,12 @@ final class MatmulJob implements WorkerPool.Task {
             } else {
                 HalfConvert.bf16Row(seg, r * rowBytes, row, cols);
             }
-            for (int t = 0; t < n; t++) {
+            int t = 0;
+            for (; t + 1 < n; t += 2) {
+                int o = outOff + t * rows + r;
+                FloatDots.dot2(row, 0, x, xOff + t * cols, xOff + (t + 1) * cols, cols, out, o, o + rows);
+            }
+            if (t < n) {
                 out[outOff + t * rows + r] = FloatDots.dot(row, 0, x, xOff + t * cols, cols);
             }
         }
@@ -193,7 +199,13 @@ final class MatmulJob implements WorkerPool.Task {
         boolean withMin = type == DType.Q4_1 || type == DType.Q5_1;
         for (int r = from; r < to; r++) {
             BlockDots.stage(type, seg, r * rowBytes, blocks, st.row, st.scales, st.mins);
-            for (int t = 0; t < n; t++) {
+            int t = 0;
+            for (; t + 1 < n; t += 2) {
+                int o = outOff + t * rows + r;
+                BlockDots.staged2(st.row, st.scales, st.mins, withMin, blocks, x, dx, sx,
+                        t * cols, t * blocks, (t + 1) * cols, (t + 1) * blocks, out, o, o + rows);
+            }
+            if (t < n) {
                 out[outOff + t * rows + r] = BlockDots.staged(st.row, st.scales, st.mins, withMin, blocks,
                         x, t * cols, dx, sx, t * blocks);
             }

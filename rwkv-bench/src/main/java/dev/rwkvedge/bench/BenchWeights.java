@@ -67,7 +67,7 @@ final class BenchWeights {
      * rwkv_quantize's selection: the 2-D matrices with rows of whole blocks become {@code type}, except the
      * embedding and the head, which keep their type; vectors stay F32.
      */
-    static ModelWeights quantize(ModelWeights w, DType type) {
+    static ModelWeights convertMatrices(ModelWeights w, DType type) {
         ModelWeights.Builder b = w.toBuilder();
         for (Tensor t : w.tensors()) {
             String n = t.name();

@@ -26,8 +26,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One whole decode step ({@code Session.eval(token, logits)}) of a synthetic 169M-class RWKV v5.2 model
- * (12 layers, 768, World vocabulary 65536, head size 64) per weight type and backend; block types quantize the 2-D
- * matrices except embedding and head, which stay F16, as rwkv_quantize does from an FP16 file. Weights live in
+ * (12 layers, 768, World vocabulary 65536, head size 64) per weight type and backend; BF16 and block types convert
+ * the 2-D matrices of the F16 model except embedding and head, which stay F16, as rwkv_quantize does from an FP16
+ * file. Weights live in
  * native memory, like a mapped file.
  */
 @State(Scope.Benchmark)
@@ -37,7 +38,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx6g"})
 public class DecodeBenchmark {
-    @Param({"F32", "F16", "Q8_0", "Q5_1", "Q4_0"})
+    @Param({"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"})
     public String dtype;
 
     @Param({"scalar", "vector"})
@@ -60,8 +61,8 @@ public class DecodeBenchmark {
         SynthSpec spec = new SynthSpec(RwkvVersion.parse(version), 12, 768, 65536, 0, 64,
                 type == DType.F32 ? DType.F32 : DType.F16, 1);
         ModelWeights w = SyntheticModel.generate(spec);
-        if (type.isQuantized()) {
-            w = BenchWeights.quantize(w, type);
+        if (type != DType.F32 && type != DType.F16) {
+            w = BenchWeights.convertMatrices(w, type);
         }
         model = RwkvModel.of(BenchWeights.toNative(w), KernelBackends.create(backend, threads), true);
         session = model.newSession();

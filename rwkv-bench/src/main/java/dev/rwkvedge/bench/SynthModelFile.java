@@ -44,7 +44,7 @@ public final class SynthModelFile {
         SynthSpec spec = new SynthSpec(version, layers, embd, vocab, 0, 64, type == DType.F32 ? DType.F32 : DType.F16, 1);
         long t0 = System.nanoTime();
         try (ModelWeights w = SyntheticModel.generate(spec)) {
-            ModelWeights m = type.isQuantized() ? BenchWeights.quantize(w, type) : w;
+            ModelWeights m = type.isQuantized() ? BenchWeights.convertMatrices(w, type) : w;
             write(m, type, out);
         }
         System.out.printf("wrote %s (%s, %.1f s)%n", out, type.id(), (System.nanoTime() - t0) / 1e9);

@@ -19,7 +19,7 @@ import java.nio.file.NoSuchFileException;
         description = "Run and compress RWKV language models on small CPUs.",
         subcommands = {InspectCommand.class, LogitsCommand.class, CompressCommand.class, EvalCommand.class,
                 ConvertCommand.class, SynthCommand.class, GenerateCommand.class, TokenizeCommand.class,
-                PluginsCommand.class,
+                BenchCommand.class, PluginsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     /** Exit code for bad input: files, names, parameters. */

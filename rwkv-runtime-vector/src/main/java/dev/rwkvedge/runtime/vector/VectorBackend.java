@@ -1,0 +1,114 @@
+package dev.rwkvedge.runtime.vector;
+
+import dev.rwkvedge.spi.KernelBackend;
+import dev.rwkvedge.tensor.Tensor;
+
+import java.util.Objects;
+
+/**
+ * Backend {@code vector}: the {@link KernelBackend} contract with jdk.incubator.vector kernels. Matrix products run
+ * row-parallel on a {@link WorkerPool} created once; norms and WKV run on the calling thread (they touch kilobytes).
+ * Loaded only reflectively by {@link VectorBackendProvider}, after the incubator module was found.
+ *
+ * <p>Safe for any number of sessions at once: weights are read-only, per-call buffers live in a per-thread
+ * {@link MatmulJob}, and the pool runs one product at a time (a second concurrent caller computes on its own thread).
+ */
+final class VectorBackend implements KernelBackend {
+    /**
+     * Products smaller than this many weight bytes per token run on the calling thread: waking workers costs
+     * microseconds, more than a LoRA or a tiny model's whole product.
+     */
+    static final long DEFAULT_MIN_PARALLEL_BYTES = 64 * 1024;
+    /** Rows per grain: about this many weight bytes, so that grains outnumber threads and stream sequentially. */
+    private static final long GRAIN_BYTES = 32 * 1024;
+
+    private final int threads;
+    private final long minParallelBytes;
+    private final WorkerPool pool;
+    private final ThreadLocal<MatmulJob> jobs = ThreadLocal.withInitial(MatmulJob::new);
+
+    VectorBackend(int threads) {
+        this(threads, DEFAULT_MIN_PARALLEL_BYTES);
+    }
+
+    /** @param minParallelBytes products below this size run on the calling thread (tests pass 0 to force the pool) */
+    VectorBackend(int threads, long minParallelBytes) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        }
+        this.threads = threads;
+        this.minParallelBytes = minParallelBytes;
+        this.pool = new WorkerPool(threads, "rwkv-vector");
+    }
+
+    @Override
+    public String name() {
+        return VectorBackendProvider.NAME;
+    }
+
+    @Override
+    public int threads() {
+        return threads;
+    }
+
+    WorkerPool pool() {
+        return pool;
+    }
+
+    @Override
+    public void matmul(Tensor w, float[] x, int xOff, float[] out, int outOff, int n) {
+        int rows = w.rows();
+        int cols = w.cols();
+        Objects.checkFromIndexSize(xOff, (long) n * cols > Integer.MAX_VALUE ? -1 : n * cols, x.length);
+        Objects.checkFromIndexSize(outOff, (long) n * rows > Integer.MAX_VALUE ? -1 : n * rows, out.length);
+        if (n <= 0 || rows == 0) {
+            return;
+        }
+        MatmulJob job = jobs.get();
+        job.prepare(w, x, xOff, out, outOff, n);
+        try {
+            long rowBytes = job.rowBytes();
+            if (threads == 1 || rows * rowBytes < minParallelBytes) {
+                job.run(0, rows, job.stage);
+            } else {
+                int grain = (int) Math.max(1, Math.min(rows, GRAIN_BYTES / Math.max(1, rowBytes * n)));
+                pool.run(job, rows, grain, job.stage);
+            }
+        } finally {
+            job.clear();
+        }
+    }
+
+    @Override
+    public void layerNorm(float[] x, int xOff, float[] out, int outOff, int len, float[] weight, float[] bias, float eps) {
+        Norms.layerNorm(x, xOff, out, outOff, len, weight, bias, eps);
+    }
+
+    @Override
+    public void groupNorm(float[] x, int xOff, float[] out, int outOff, int len, int groups, float[] weight, float[] bias, float eps) {
+        Norms.groupNorm(x, xOff, out, outOff, len, groups, weight, bias, eps);
+    }
+
+    @Override
+    public void wkv4(int c, float[] k, float[] v, int off, float[] w, float[] u,
+                     float[] state, int aaOff, int bbOff, int ppOff, float[] out) {
+        Wkv4.apply(c, k, v, off, w, u, state, aaOff, bbOff, ppOff, out);
+    }
+
+    @Override
+    public void wkv5(int heads, int s, float[] r, float[] k, float[] v, int off, float[] w, int wOff, float[] u,
+                     float[] state, int stateOff, float[] out) {
+        Wkv5.apply(heads, s, r, k, v, off, w, wOff, u, state, stateOff, out);
+    }
+
+    @Override
+    public void wkv7(int heads, int s, float[] r, float[] w, float[] k, float[] v, float[] a, float[] b, int off,
+                     float[] state, int stateOff, float[] out) {
+        Wkv7.apply(heads, s, r, w, k, v, a, b, off, state, stateOff, out);
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}

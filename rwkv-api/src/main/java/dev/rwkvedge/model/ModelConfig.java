@@ -1,5 +1,6 @@
 package dev.rwkvedge.model;
 
+import dev.rwkvedge.registry.Operators;
 import dev.rwkvedge.tensor.Tensor;
 
 import java.util.Arrays;
@@ -38,8 +39,8 @@ public record ModelConfig(RwkvVersion version, int nLayer, int nEmbd, int nVocab
         if (nLayer == 0) {
             throw new WeightFormatException(w.source(), "blocks.0.ln1.weight", -1, "missing: the file has no RWKV blocks");
         }
-        Tensor ffnKey = w.get("blocks.0.ffn.key.weight");
-        int ffnDim = Math.toIntExact(ffnKey.dim(0));
+        // Through the operator vocabulary, so a factorised ffn.key (lowrank, RWKV-Lite) still gives the width.
+        int ffnDim = Operators.outputSize(w, "blocks.0.ffn.key.weight");
         int nHead;
         int headSize;
         switch (version) {

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /** The operator vocabulary: binds each linear map of a model to a dense matrix or to a registered operator. */
 public final class Operators {
@@ -57,5 +58,26 @@ public final class Operators {
             throw new WeightFormatException(w.source(), name, -1, "claimed by several operators: " + String.join(", ", by));
         }
         return found.get(0);
+    }
+
+    /**
+     * The output size (rows) of the linear map {@code name}: the dense tensor's rows when present, else what the
+     * operator that stores it reports.
+     *
+     * @throws WeightFormatException if neither the dense tensor nor any operator's tensors are present
+     */
+    public static int outputSize(ModelWeights w, String name) {
+        Optional<Tensor> dense = w.find(name);
+        if (dense.isPresent()) {
+            return Math.toIntExact(dense.get().dim(0));
+        }
+        for (OperatorProvider p : REGISTRY.all()) {
+            OptionalInt rows = p.outputSize(w, name);
+            if (rows.isPresent()) {
+                return rows.getAsInt();
+            }
+        }
+        throw new WeightFormatException(w.source(), name, -1, "required tensor is missing, and no operator ("
+                + String.join(", ", REGISTRY.available()) + ") provides it");
     }
 }

@@ -3,6 +3,7 @@ package dev.rwkvedge.spi;
 import dev.rwkvedge.model.ModelWeights;
 
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * Binds operators of the vocabulary to a model's tensors. The engine asks every registered provider for each
@@ -18,4 +19,13 @@ public interface OperatorProvider extends NamedProvider {
      * @return the bound operator, or empty if this provider's tensors for {@code name} are not in {@code weights}
      */
     Optional<LinearOperator> bindLinear(ModelWeights weights, String name, int rows, int cols);
+
+    /**
+     * The output size of the linear map {@code name} as stored by this provider's tensors, or empty if they are
+     * absent. Lets the model configuration read sizes (such as the FFN width from {@code ffn.key.weight}) when the
+     * dense matrix has been replaced by an operator.
+     */
+    default OptionalInt outputSize(ModelWeights weights, String name) {
+        return OptionalInt.empty();
+    }
 }

@@ -13,9 +13,10 @@ import java.util.random.RandomGenerator;
  * A thin SVD {@code M ≈ U·diag(σ)·Vᵀ} in float64 with σ descending, computed by EJML: either exactly
  * ({@link #full}) or, for large matrices and a known target rank, by randomized range finding with power
  * iterations (Halko, Martinsson, Tropp, "Finding structure with randomness", SIAM Review 2011, Algorithms 4.4 and
- * 5.1), which needs only products with M plus a QR and an SVD of small matrices: about ten times faster than the
- * full SVD for a 1024 × 1024 matrix at rank 128, and within a few per cent of the optimal error when the spectrum
- * decays (trained projections; the error is reported per matrix so a user can choose {@code solver: full}).
+ * 5.1), which needs only products with M plus a QR and an SVD of small matrices. Measured on a synthetic
+ * 1024 × 1024 projection (SyntheticModel, signal rank 256) at rank 128: half the time of the exact path (about
+ * 2.4 s against 4.8 s per matrix including error measurement, shared 2-core machine) for a Frobenius error 2.6 %
+ * above the optimum (0.485 against 0.473). The error is reported per matrix; {@code solver: full} gives the optimum.
  *
  * @param u  {@code m × k}
  * @param s  k singular values, descending

@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
  *
  * <p>When the pipeline has calibration text, the calibration tokens run once through the model with every selected
  * map's inputs accumulated into {@code XᵀX} ({@link SecondMoments}): activation-aware SVD needs them, and plain SVD
- * uses them to report the activation-weighted error. Matrices are then factorised in parallel. The new weights
+ * uses them to report the activation-weighted error (unless {@code activation-error: false}). Matrices are then factorised in parallel. The new weights
  * record in metadata {@value #OPERATORS_KEY} (JSON: name → rank, merged with earlier steps) and
  * {@value #MANIFEST_KEY} (JSON: how they were made).
  */
@@ -62,7 +62,7 @@ final class LowRankCompressor implements Compressor {
                     + "'calibration: {text: FILE}' to the pipeline");
         }
         SecondMoments moments = null;
-        if (calibrated) {
+        if (calibrated && (settings.method() == Method.ACTIVATION_AWARE || settings.activationError())) {
             moments = new SecondMoments(names);
             // The head's input is only observed when the calibration run computes logits.
             context.calibrate(weights, moments, names.contains("head.weight"));

@@ -24,10 +24,13 @@ import java.util.Map;
  *   <li>{@code solver}: {@code auto} (default: randomized SVD for matrices of 512+ rows and columns whose rank is
  *       set by rank or rank-ratio and is under a quarter of them, else exact), {@code full} or {@code randomized}.</li>
  *   <li>{@code threads}: matrices factorised in parallel (default: available processors).</li>
+ *   <li>{@code activation-error}: with method svd, whether to run the calibration text through the model only to
+ *       report each matrix's activation-weighted error (default true when the pipeline has calibration data;
+ *       false saves a calibration pass on large models). Activation-aware always calibrates.</li>
  * </ul>
  */
 record LowRankSettings(List<Glob> targets, RankRule rule, List<Override> overrides, Method method, DType dtype,
-                       double damping, Solver solver, int threads) {
+                       double damping, Solver solver, int threads, boolean activationError) {
     static final List<String> DEFAULT_TARGETS = List.of(
             "blocks.*.att.{receptance,key,value,gate}.weight",
             "blocks.*.ffn.receptance.weight");
@@ -86,9 +89,10 @@ record LowRankSettings(List<Glob> targets, RankRule rule, List<Override> overrid
         if (threads < 1) {
             throw p.bad("threads", threads, "a whole number ≥ 1");
         }
+        boolean activationError = p.getBoolean("activation-error", true);
         p.requireAllConsumed();
         return new LowRankSettings(List.copyOf(targets), rule, List.copyOf(overrides), method, dtype, damping, solver,
-                threads);
+                threads, activationError);
     }
 
     private static List<Override> overrides(Params p) {

@@ -140,6 +140,19 @@ class LowRankCompressorTest {
     }
 
     @Test
+    void plainSvdCalibratesOnlyToReportActivationError() {
+        Map<String, Object> p = Map.of("targets", "blocks.0.att.key.weight", "activation-error", false);
+        TestContext ctx = new TestContext(CALIBRATION, backend);
+        CompressionResult r = new LowRankCompressorProvider().create(new Params("lowrank", p)).apply(weights, ctx);
+        assertEquals(0, ctx.calibrations());
+        assertFalse(r.report().rows().get(0).containsKey("activation_error"));
+        TestContext ctx2 = new TestContext(CALIBRATION, backend);
+        new LowRankCompressorProvider().create(new Params("lowrank", Map.of("targets", "blocks.0.att.key.weight")))
+                .apply(weights, ctx2);
+        assertEquals(1, ctx2.calibrations());
+    }
+
+    @Test
     void explainsWhatIsMissing() {
         RwkvException noCalib = assertThrows(RwkvException.class,
                 () -> run(Map.of("method", "activation-aware"), new int[0]));

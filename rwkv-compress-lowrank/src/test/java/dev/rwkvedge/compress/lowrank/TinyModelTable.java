@@ -56,7 +56,8 @@ final class TinyModelTable {
                     for (String method : METHODS) {
                         TestContext ctx = new TestContext(calib, be);
                         CompressionResult r = new LowRankCompressorProvider()
-                                .create(new Params("lowrank", Map.of("rank-ratio", ratio, "method", method)))
+                                .create(new Params("lowrank", Map.of("rank-ratio", ratio, "method", method,
+                                        "activation-error", false)))
                                 .apply(w, ctx);
                         try (RwkvModel m = RwkvModel.of(r.weights(), be, false)) {
                             EvalResult e = Evaluator.evaluate(m, ref, eval, tokenBytes, null);

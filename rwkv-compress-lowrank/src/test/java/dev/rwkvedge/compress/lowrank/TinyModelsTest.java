@@ -11,8 +11,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Pipeline-level check on the tiny real v5.2, v6 and v7 models: rank ratios 0.5, 0.25, 0.125 × methods svd and
  * activation-aware, calibrated on the start of tinyshakespeare and scored on its last 64 KiB against the dense
- * model. The CI test cuts the token counts to fit in about a minute; {@code -Drwkv.lowrank.table=true} runs the full
- * 256 KiB calibration / 64 KiB evaluation table (tens of minutes on the scalar backend).
+ * model. The CI test cuts the token counts to fit in about a minute ({@code -Drwkv.lowrank.calibration=N} and
+ * {@code -Drwkv.lowrank.eval=N} change them); {@code -Drwkv.lowrank.table=true} runs the full 256 KiB calibration /
+ * 64 KiB evaluation table (about half an hour per byte-level model on the scalar backend, twice that for v6's
+ * UTF-16LE tokens); {@code -Drwkv.lowrank.models=a.bin,b.bin} picks the models.
  */
 class TinyModelsTest {
     static final String[] MODELS = {
@@ -33,11 +35,16 @@ class TinyModelsTest {
         Corpus corpus = Corpus.load();
         List<TinyModelTable.Dense> dense = new ArrayList<>();
         List<TinyModelTable.Row> rows = new ArrayList<>();
-        for (String m : MODELS) {
-            rows.addAll(TinyModelTable.run(m, corpus, calibration, eval, dense));
+        System.out.println("lowrank on tiny models, calibration " + calibration + " tokens, eval " + eval + " tokens");
+        for (String m : System.getProperty("rwkv.lowrank.models", String.join(",", MODELS)).split(",")) {
+            List<TinyModelTable.Dense> one = new ArrayList<>();
+            List<TinyModelTable.Row> mine = TinyModelTable.run(m, corpus, calibration, eval, one);
+            System.out.print(TinyModelTable.format(one, mine));
+            System.out.flush();
+            dense.addAll(one);
+            rows.addAll(mine);
         }
-        System.out.println("lowrank on tiny models, calibration " + calibration + " tokens, eval " + eval + " tokens\n"
-                + TinyModelTable.format(dense, rows));
+
         for (TinyModelTable.Dense d : dense) {
             for (TinyModelTable.Row r : rows) {
                 if (r.model().equals(d.model())) {

@@ -44,7 +44,6 @@ class TinyModelsTest {
             dense.addAll(one);
             rows.addAll(mine);
         }
-
         for (TinyModelTable.Dense d : dense) {
             for (TinyModelTable.Row r : rows) {
                 if (r.model().equals(d.model())) {

@@ -60,16 +60,14 @@ final class Binder {
     }
 
     /**
-     * The channel-mix core of block {@code layer}: the dense key/value pair (each possibly low-rank) when
-     * {@code ffn.key} is bound by name, else the one operator provider that claims the layer.
+     * The channel-mix core of block {@code layer}: an operator provider's (e.g. {@code predicted-sparse}) when one
+     * claims the layer, else the key/value pair as two linear maps (dense, low-rank, RWKV-Lite …).
      */
     FfnOperator ffn(int layer, int embd, int ffn) {
         String key = "blocks." + layer + ".ffn.key.weight";
-        FfnOperator op;
-        if (weights.contains(key) || weights.contains(key + ".lowrank.a")) {
+        FfnOperator op = weights.contains(key) ? null : Operators.ffn(weights, layer, embd, ffn).orElse(null);
+        if (op == null) {
             op = new DenseFfn(linear(key, ffn, embd), linear("blocks." + layer + ".ffn.value.weight", embd, ffn));
-        } else {
-            op = Operators.ffn(weights, layer, embd, ffn);
         }
         maxOpScratch = Math.max(maxOpScratch, op.scratchPerToken());
         return op;

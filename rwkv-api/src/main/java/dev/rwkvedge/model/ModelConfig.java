@@ -1,5 +1,6 @@
 package dev.rwkvedge.model;
 
+import dev.rwkvedge.registry.Operators;
 import dev.rwkvedge.tensor.Tensor;
 
 import java.util.Arrays;
@@ -95,15 +96,16 @@ public record ModelConfig(RwkvVersion version, int nLayer, int nEmbd, int nVocab
         return (int) t.dim(i);
     }
 
-    /** From the dense (or low-rank) key's shape, else from {@link #FFN_DIM_KEY}. */
+    /** From the dense key's shape, else {@link #FFN_DIM_KEY}, else the operator that stores the key. */
     private static int ffnDim(ModelWeights w) {
         String key = "blocks.0.ffn.key.weight";
         String meta = w.metadata().get(FFN_DIM_KEY);
-        if (w.contains(key + ".lowrank.a") && !w.contains(key)) {
-            return dim(w, w.get(key + ".lowrank.a"), 0);
-        }
-        if (w.contains(key) || meta == null) {
+        if (w.contains(key)) {
             return dim(w, w.get(key), 0);
+        }
+        if (meta == null) {
+            // Through the operator vocabulary, so a factorised ffn.key (lowrank, RWKV-Lite) still gives the width.
+            return Operators.outputSize(w, key);
         }
         try {
             return Integer.parseInt(meta.trim());

@@ -39,7 +39,10 @@ public enum RwkvVersion {
         throw new IllegalArgumentException("unknown RWKV version '" + s + "'; known: v4, v5.1, v5.2, v6, v7");
     }
 
-    /** Detects the version from canonical tensor names, with rwkv.cpp's rules. */
+    /**
+     * Detects the version from canonical tensor names, with rwkv.cpp's rules; a v5.2 gate counts in any operator
+     * form (dense, low-rank factors, RWKV-Lite factors).
+     */
     public static RwkvVersion detect(Set<String> names) {
         if (names.contains("blocks.0.att.r_k")) {
             return V7;
@@ -48,7 +51,8 @@ public enum RwkvVersion {
             return V6;
         }
         if (names.contains("blocks.0.att.ln_x.weight")) {
-            return names.contains("blocks.0.att.gate.weight") ? V5_2 : V5_1;
+            // The gate may be stored by an operator (gate.weight.lowrank.a, RWKV-Lite gate1.weight / gate_diag).
+            return names.stream().anyMatch(n -> n.startsWith("blocks.0.att.gate")) ? V5_2 : V5_1;
         }
         return V4;
     }

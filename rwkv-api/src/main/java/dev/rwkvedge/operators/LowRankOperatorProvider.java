@@ -8,6 +8,7 @@ import dev.rwkvedge.tensor.Tensor;
 
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /** Binds {@link LowRankLinear} from the tensors {@code <name>.lowrank.a} and {@code <name>.lowrank.b}. */
 public final class LowRankOperatorProvider implements OperatorProvider {
@@ -37,5 +38,11 @@ public final class LowRankOperatorProvider implements OperatorProvider {
                     + " · " + Arrays.toString(tb.shape()) + " do not form a (" + rows + ", " + cols + ") matrix");
         }
         return Optional.of(new LowRankLinear(ta, tb));
+    }
+
+    @Override
+    public OptionalInt outputSize(ModelWeights w, String name) {
+        return w.find(name + SUFFIX_A).filter(t -> t.rank() == 2).map(t -> OptionalInt.of(t.rows()))
+                .orElse(OptionalInt.empty());
     }
 }

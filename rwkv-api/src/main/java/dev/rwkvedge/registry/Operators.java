@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /** The operator vocabulary: binds each linear map of a model to a dense matrix or to a registered operator. */
 public final class Operators {
@@ -63,12 +64,12 @@ public final class Operators {
     }
 
     /**
-     * The channel-mix core of block {@code layer} from the one operator provider that claims it (the dense pair is
-     * bound by the engine itself).
+     * The channel-mix core of block {@code layer} from the one operator provider that claims it, or empty when none
+     * does (then the engine binds the key/value pair as two linear maps).
      *
-     * @throws WeightFormatException if none or several claim it
+     * @throws WeightFormatException if several claim it
      */
-    public static FfnOperator ffn(ModelWeights w, int layer, int embd, int ffn) {
+    public static Optional<FfnOperator> ffn(ModelWeights w, int layer, int embd, int ffn) {
         List<FfnOperator> found = new ArrayList<>();
         List<String> by = new ArrayList<>();
         for (OperatorProvider p : REGISTRY.all()) {
@@ -78,15 +79,11 @@ public final class Operators {
                 by.add(p.name());
             }
         }
-        String name = "blocks." + layer + ".ffn.key.weight";
-        if (found.isEmpty()) {
-            throw new WeightFormatException(w.source(), name, -1, "required tensor is missing, and no operator ("
-                    + String.join(", ", REGISTRY.available()) + ") provides this channel mix");
-        }
         if (found.size() > 1) {
-            throw new WeightFormatException(w.source(), name, -1, "channel mix claimed by several operators: " + String.join(", ", by));
+            throw new WeightFormatException(w.source(), "blocks." + layer + ".ffn.key.weight", -1,
+                    "channel mix claimed by several operators: " + String.join(", ", by));
         }
-        return found.get(0);
+        return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
     }
 
     /**
@@ -109,5 +106,26 @@ public final class Operators {
                     + String.join(", ", by));
         }
         return found.isEmpty() ? direct : found.get(0);
+    }
+
+    /**
+     * The output size (rows) of the linear map {@code name}: the dense tensor's rows when present, else what the
+     * operator that stores it reports.
+     *
+     * @throws WeightFormatException if neither the dense tensor nor any operator's tensors are present
+     */
+    public static int outputSize(ModelWeights w, String name) {
+        Optional<Tensor> dense = w.find(name);
+        if (dense.isPresent()) {
+            return Math.toIntExact(dense.get().dim(0));
+        }
+        for (OperatorProvider p : REGISTRY.all()) {
+            OptionalInt rows = p.outputSize(w, name);
+            if (rows.isPresent()) {
+                return rows.getAsInt();
+            }
+        }
+        throw new WeightFormatException(w.source(), name, -1, "required tensor is missing, and no operator ("
+                + String.join(", ", REGISTRY.available()) + ") provides it");
     }
 }

@@ -4,6 +4,7 @@ import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.operators.DirectEmbedding;
 
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * Binds operators of the vocabulary to a model's tensors. The engine asks every registered provider for each
@@ -36,5 +37,14 @@ public interface OperatorProvider extends NamedProvider {
      */
     default Optional<EmbeddingSource> bindEmbedding(ModelWeights weights, DirectEmbedding direct) {
         return Optional.empty();
+    }
+
+    /**
+     * The output size of the linear map {@code name} as stored by this provider's tensors, or empty if they are
+     * absent. Lets the model configuration read sizes (such as the FFN width from {@code ffn.key.weight}) when the
+     * dense matrix has been replaced by an operator.
+     */
+    default OptionalInt outputSize(ModelWeights weights, String name) {
+        return OptionalInt.empty();
     }
 }

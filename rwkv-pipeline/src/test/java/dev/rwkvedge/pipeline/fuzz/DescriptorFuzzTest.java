@@ -30,7 +30,9 @@ class DescriptorFuzzTest {
         String shared = Fixtures.root().toString().replace('\\', '/');
         Files.writeString(dir.resolve("calib.txt"), "hello world, some calibration text");
         List<byte[]> seeds = new ArrayList<>();
-        for (String example : List.of("tiny-v7.yaml", "demo.yaml")) {
+        // demo.yaml names compressors that live in other modules (not on this module's test classpath); tiny-v7.yaml
+        // and the descriptor below cover every top-level key.
+        for (String example : List.of("tiny-v7.yaml")) {
             String text = Files.readString(Path.of("..", "examples", example)).replace("../../shared", shared);
             seeds.add(text.getBytes(StandardCharsets.UTF_8));
         }

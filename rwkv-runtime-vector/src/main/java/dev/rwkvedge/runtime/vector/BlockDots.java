@@ -32,8 +32,10 @@ import static dev.rwkvedge.runtime.vector.VectorShapes.ROT_SIXTEENTH;
  * Σ q_w·q_x, just held in L float lanes. (Float multiply-add is one cheap instruction; the Vector API has no
  * int8 dot-product instruction such as VNNI's vpdpbusd, and 32-bit integer multiply costs two.) The block's lanes
  * are then scaled with one FMA per block into one of two accumulators (blocks alternate between two independent
- * chains, so consecutive FMAs do not wait for each other), like ggml's AVX kernels ({@code ggml_vec_dot_q8_0_q8_0}: {@code acc = fmadd(d, sumi, acc)}), and the
- * lanes are summed once per row. The minimum term of Q4_1/Q5_1 is a separate scalar sum in block order.
+ * chains, so consecutive FMAs do not wait for each other), and the lanes are summed once per row. This is the shape
+ * of ggml's AVX kernels ({@code ggml_vec_dot_q8_0_q8_0}: {@code acc = fmadd(d, sumi, acc)}) and of llama3.java's
+ * Q8_0 dot product (a lane-wise block sum, then one FMA with the broadcast block scale). The minimum term of
+ * Q4_1/Q5_1 is a separate scalar sum in block order.
  *
  * <h2>Block layouts (ggml-common.h, {@link dev.rwkvedge.tensor.GgmlBlocks})</h2>
  * <pre>

@@ -125,23 +125,32 @@ final class MatmulJob implements WorkerPool.Task {
         }
     }
 
-    /** Float rows straight from the weights, in pairs (see {@link FloatDots}), every token. */
+    /**
+     * Float rows straight from the weights, in pairs (see {@link FloatDots}), every token. A pair is row k of the
+     * range's first half with row k of its second half: two sequential streams some kilobytes apart, which the
+     * hardware prefetchers follow independently, keep more cache misses in flight than one stream. On the 169M F16
+     * head (one thread, mapped file) that took a product from 24 to 13.6 ms of CPU time, measured twice with
+     * alternating builds; four streams measured the same as two.
+     */
     private void rowsFloat(int from, int to) {
-        int r = from;
-        for (; r + 1 < to; r += 2) {
-            long b0 = r * rowBytes;
-            long b1 = b0 + rowBytes;
+        int half = (to - from) / 2;
+        for (int k = 0; k < half; k++) {
+            int r0 = from + k;
+            int r1 = from + half + k;
+            long b0 = r0 * rowBytes;
+            long b1 = r1 * rowBytes;
             for (int t = 0; t < n; t++) {
-                int o = outOff + t * rows + r;
                 int xo = xOff + t * cols;
+                int o = outOff + t * rows;
                 switch (type) {
-                    case F32 -> FloatDots.dotF32x2(seg, b0, b1, x, xo, cols, out, o, o + 1);
-                    case F16 -> FloatDots.dotF16x2(seg, b0, b1, x, xo, cols, out, o, o + 1);
-                    default -> FloatDots.dotBF16x2(seg, b0, b1, x, xo, cols, out, o, o + 1);
+                    case F32 -> FloatDots.dotF32x2(seg, b0, b1, x, xo, cols, out, o + r0, o + r1);
+                    case F16 -> FloatDots.dotF16x2(seg, b0, b1, x, xo, cols, out, o + r0, o + r1);
+                    default -> FloatDots.dotBF16x2(seg, b0, b1, x, xo, cols, out, o + r0, o + r1);
                 }
             }
         }
-        if (r < to) {
+        if (((to - from) & 1) != 0) {
+            int r = to - 1;
             long b0 = r * rowBytes;
             for (int t = 0; t < n; t++) {
                 int xo = xOff + t * cols;
@@ -177,9 +186,14 @@ final class MatmulJob implements WorkerPool.Task {
     private void rowsBlocks(int from, int to) {
         int r = from;
         if (type == DType.Q8_0) {
-            for (; r + 1 < to; r += 2) {
-                BlockDots.q8_0x2(seg, r * rowBytes, (r + 1) * rowBytes, blocks, x, 0, dx, 0, out, outOff + r, outOff + r + 1);
+            // Pairs from the two halves of the range: two prefetch streams (see rowsFloat).
+            int half = (to - from) / 2;
+            for (int k = 0; k < half; k++) {
+                int r0 = from + k;
+                int r1 = from + half + k;
+                BlockDots.q8_0x2(seg, r0 * rowBytes, r1 * rowBytes, blocks, x, 0, dx, 0, out, outOff + r0, outOff + r1);
             }
+            r = from + 2 * half;
         }
         for (; r < to; r++) {
             long base = r * rowBytes;

@@ -111,6 +111,8 @@ final class BenchCommand implements Callable<Integer> {
             double decodeMs = median(ms);
             double prefillTps = promptTokens / median(prefillS);
 
+            // Live heap: collect the start-up and JIT warm-up garbage first.
+            System.gc();
             Runtime rt = Runtime.getRuntime();
             long heapUsed = rt.totalMemory() - rt.freeMemory();
             long peakRss = peakRssBytes();

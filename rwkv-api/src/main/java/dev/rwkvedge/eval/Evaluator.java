@@ -60,14 +60,7 @@ public final class Evaluator {
                 if (refLogits != null) {
                     double[] refLogp = logSoftmax(refLogits[i]);
                     refNll -= refLogp[next];
-                    double k = 0;
-                    for (int v = 0; v < refLogp.length; v++) {
-                        double p = Math.exp(refLogp[v]);
-                        if (p > 0) {
-                            k += p * (refLogp[v] - logp[v]);
-                        }
-                    }
-                    kl += Math.max(0, k);
+                    kl += kl(refLogp, logp);
                     if (argmax(logits[i]) == argmax(refLogits[i])) {
                         agree++;
                     }
@@ -82,8 +75,20 @@ public final class Evaluator {
                 ref ? kl / predicted : Double.NaN, ref ? refNll : Double.NaN);
     }
 
+    /** KL(p ‖ q) in nats from two log-distributions, clamped at 0 against rounding. */
+    public static double kl(double[] logP, double[] logQ) {
+        double k = 0;
+        for (int v = 0; v < logP.length; v++) {
+            double p = Math.exp(logP[v]);
+            if (p > 0) {
+                k += p * (logP[v] - logQ[v]);
+            }
+        }
+        return Math.max(0, k);
+    }
+
     /** log softmax in double, shifted by the max for stability. */
-    static double[] logSoftmax(float[] logits) {
+    public static double[] logSoftmax(float[] logits) {
         double max = Double.NEGATIVE_INFINITY;
         for (float l : logits) {
             max = Math.max(max, l);
@@ -100,7 +105,8 @@ public final class Evaluator {
         return out;
     }
 
-    static int argmax(float[] a) {
+    /** Index of the largest value (the first on ties). */
+    public static int argmax(float[] a) {
         int best = 0;
         for (int i = 1; i < a.length; i++) {
             if (a[i] > a[best]) {

@@ -1,5 +1,6 @@
 package dev.rwkvedge.compress.cluster;
 
+import dev.rwkvedge.eval.Evaluator;
 import dev.rwkvedge.operators.ClusteredHead;
 import dev.rwkvedge.operators.HeadStats;
 import dev.rwkvedge.spi.KernelBackend;
@@ -39,42 +40,10 @@ record HoldoutEvaluation(int states, double agreement, double kl, HeadStats.Snap
     }
 
     static double kl(float[] ref, float[] model) {
-        double[] lp = logSoftmax(ref);
-        double[] lq = logSoftmax(model);
-        double k = 0;
-        for (int v = 0; v < lp.length; v++) {
-            double p = Math.exp(lp[v]);
-            if (p > 0) {
-                k += p * (lp[v] - lq[v]);
-            }
-        }
-        return Math.max(0, k);
-    }
-
-    static double[] logSoftmax(float[] l) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : l) {
-            max = Math.max(max, v);
-        }
-        double sum = 0;
-        for (float v : l) {
-            sum += Math.exp(v - max);
-        }
-        double lse = max + Math.log(sum);
-        double[] out = new double[l.length];
-        for (int i = 0; i < l.length; i++) {
-            out[i] = l[i] - lse;
-        }
-        return out;
+        return Evaluator.kl(Evaluator.logSoftmax(ref), Evaluator.logSoftmax(model));
     }
 
     static int argmax(float[] a) {
-        int best = 0;
-        for (int i = 1; i < a.length; i++) {
-            if (a[i] > a[best]) {
-                best = i;
-            }
-        }
-        return best;
+        return Evaluator.argmax(a);
     }
 }

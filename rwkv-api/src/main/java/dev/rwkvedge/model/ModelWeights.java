@@ -1,6 +1,7 @@
 package dev.rwkvedge.model;
 
 import dev.rwkvedge.RwkvException;
+import dev.rwkvedge.tensor.DType;
 import dev.rwkvedge.tensor.Tensor;
 
 import java.nio.file.Path;
@@ -17,6 +18,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The tensors of one model in {@link CanonicalLayout}, in file order, plus string metadata. Immutable: a
  * compressor derives new weights with {@link #toBuilder()}, which share the underlying mapping. Closing any
  * weights derived from one file releases the mapping once; tensors must not be used after that.
+ *
+ * <p>Row scales. A per-row INT8 matrix {@code X} (dtype I8) and its scale vector {@code X.scale} are two tensors
+ * here, as in the file, and {@link Builder#build()} attaches the scale to the matrix's view
+ * ({@link Tensor#withRowScale}), so that every lookup ({@link #get}, {@link #find}, {@link #tensors}) returns values
+ * already scaled and no consumer needs to know about the pairing. {@link Builder#put} of a tensor that carries a
+ * row scale also puts {@code X.scale}; {@link Builder#remove} of it removes {@code X.scale} too.
  */
 public final class ModelWeights implements AutoCloseable {
     private final Path source;
@@ -137,14 +144,27 @@ public final class ModelWeights implements AutoCloseable {
             this.format = format;
         }
 
-        /** Adds or replaces a tensor under its own name (replacing keeps the original position). */
+        /**
+         * Adds or replaces a tensor under its own name (replacing keeps the original position). A tensor with a row
+         * scale brings its scale as {@code <name>.scale}; replacing a row-scaled tensor by one without drops it.
+         */
         public Builder put(Tensor t) {
-            tensors.put(t.name(), t);
+            Tensor previous = tensors.put(t.name(), t);
+            String scaleName = Tensor.rowScaleName(t.name());
+            if (t.hasRowScale()) {
+                tensors.put(scaleName, t.rowScale().renamed(scaleName));
+            } else if (previous != null && previous.hasRowScale()) {
+                tensors.remove(scaleName);
+            }
             return this;
         }
 
+        /** Removes a tensor, and its row scale when it has one. */
         public Builder remove(String name) {
-            tensors.remove(name);
+            Tensor t = tensors.remove(name);
+            if (t != null && t.hasRowScale()) {
+                tensors.remove(Tensor.rowScaleName(name));
+            }
             return this;
         }
 
@@ -172,8 +192,29 @@ public final class ModelWeights implements AutoCloseable {
             return tensors.containsKey(name);
         }
 
+        /**
+         * @throws WeightFormatException naming the scale tensor if an I8 matrix's {@code .scale} does not fit it
+         */
         public ModelWeights build() {
-            return new ModelWeights(source, format, tensors, metadata, resources);
+            Map<String, Tensor> bound = new LinkedHashMap<>();
+            for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+                Tensor t = e.getValue();
+                String scaleName = Tensor.rowScaleName(e.getKey());
+                Tensor scale = tensors.get(scaleName);
+                if (t.dtype() == DType.I8 && scale != null) {
+                    try {
+                        t = t.withRowScale(scale);
+                    } catch (IllegalArgumentException ex) {
+                        throw new WeightFormatException(source, scaleName, -1, ex.getMessage()
+                                + " (a per-row INT8 matrix needs one F32 scale per row)");
+                    }
+                } else if (t.hasRowScale()) {
+                    throw new IllegalStateException("tensor " + e.getKey() + " carries a row scale but " + scaleName
+                            + " was removed");
+                }
+                bound.put(e.getKey(), t);
+            }
+            return new ModelWeights(source, format, bound, metadata, resources);
         }
     }
 }

@@ -102,7 +102,7 @@ public final class ClusteredHead implements LinearOperator {
         this.logPrior = logPrior.clone();
         this.selection = selection;
         this.fallback = fallback;
-        this.rowBytes = rows.rowBytes();
+        this.rowBytes = rows.rowBytesWithScale();
         this.clusterRows = new Tensor[k];
         int max = 1;
         for (int c = 0; c < k; c++) {
@@ -111,8 +111,9 @@ public final class ClusteredHead implements LinearOperator {
                 throw new IllegalArgumentException("clustered head offsets decrease at cluster " + c);
             }
             max = Math.max(max, n);
-            clusterRows[c] = new Tensor(rows.name() + "[cluster " + c + "]", rows.dtype(), new long[] {n, dim},
-                    rows.data().asSlice(offsets[c] * rowBytes, n * rowBytes));
+            // A view of the cluster's rows; per-row INT8 rows bring their slice of the scale vector (PAPER.md §4.3:
+            // with INT8 the per-cluster head slices carry their own slice of the quantization vector).
+            clusterRows[c] = rows.rowRange(offsets[c], n).renamed(rows.name() + "[cluster " + c + "]");
         }
         this.largest = max;
         this.stats = new HeadStats(k, vocab);
@@ -228,7 +229,7 @@ public final class ClusteredHead implements LinearOperator {
     public long bytesPerToken() {
         HeadStats.Snapshot s = stats.snapshot();
         double rows = s.tokens() == 0 ? vocab : s.meanHeadShare() * vocab;
-        return centroids.byteSize() + 4L * k + Math.round(rows * rowBytes);
+        return centroids.byteSizeWithScale() + 4L * k + Math.round(rows * rowBytes);
     }
 
     /** Bytes of the head rows a dense head reads per token, for comparison. */

@@ -23,7 +23,7 @@ public record DenseLinear(Tensor weight) implements LinearOperator {
 
     @Override
     public long bytesPerToken() {
-        return weight.byteSize();
+        return weight.byteSizeWithScale();
     }
 
     @Override

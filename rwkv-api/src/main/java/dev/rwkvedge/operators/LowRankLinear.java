@@ -44,7 +44,7 @@ public record LowRankLinear(Tensor a, Tensor b) implements LinearOperator {
 
     @Override
     public long bytesPerToken() {
-        return a.byteSize() + b.byteSize();
+        return a.byteSizeWithScale() + b.byteSizeWithScale();
     }
 
     @Override

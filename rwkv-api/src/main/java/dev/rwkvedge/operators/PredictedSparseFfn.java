@@ -2,9 +2,14 @@ package dev.rwkvedge.operators;
 
 import dev.rwkvedge.spi.FfnOperator;
 import dev.rwkvedge.spi.KernelBackend;
+import dev.rwkvedge.tensor.ActivationQuant;
 import dev.rwkvedge.tensor.DType;
+import dev.rwkvedge.tensor.GgmlBlocks;
 import dev.rwkvedge.tensor.Half;
 import dev.rwkvedge.tensor.Tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * Operator {@code predicted-sparse} (DESIGN.md §4, PAPER.md §3): the predictor picks the neurons, then only their
@@ -18,6 +23,13 @@ import dev.rwkvedge.tensor.Tensor;
  * FFN would include with relu² = 0 adds ±0, which never changes a float sum, so with every neuron predicted the output
  * is bit-identical to {@link DenseFfn} on the scalar backend (other backends may sum in another order: equal within
  * float tolerance).
+ *
+ * <p>Quantized rows (the {@code quantize} step may make them Q8_0 or per-row INT8) follow the same contract
+ * ({@code KernelBackend}): a Q8_0 key row is dotted with x quantized to Q8_0 blocks once per token,
+ * {@code Σ_b d_w·d_x·Σ q_w·q_x}; an INT8 key row gives {@code scale_j·Σ q·x} with x in float. The value rows are
+ * neuron-major, so there is no 32-block of the hidden activation to quantize: a quantized value row is dequantized
+ * ({@link Tensor#readRow}, Q8_0 blocks or {@code scale_j·q}) and scaled by the float {@code h_j}, which is exactly
+ * what a model holding those dequantized rows as F32 computes.
  */
 public final class PredictedSparseFfn implements FfnOperator {
     private final NeuronPredictor predictor;
@@ -30,8 +42,8 @@ public final class PredictedSparseFfn implements FfnOperator {
     private final ThreadLocal<SparseWorkspace> workspace;
 
     /**
-     * @param key    F×C, F32, F16 or BF16
-     * @param valueT F×C (value transposed), F32, F16 or BF16
+     * @param key    F×C, F32, F16, BF16, Q8_0 or I8 with a row scale
+     * @param valueT F×C (value transposed), same choice of types
      */
     public PredictedSparseFfn(NeuronPredictor predictor, Tensor key, Tensor valueT, int mlpRank) {
         if (key.rank() != 2 || valueT.rank() != 2 || key.rows() != valueT.rows() || key.cols() != valueT.cols()) {
@@ -39,8 +51,10 @@ public final class PredictedSparseFfn implements FfnOperator {
                     + key + " and " + valueT);
         }
         for (Tensor t : new Tensor[] {key, valueT}) {
-            if (t.dtype() != DType.F32 && t.dtype() != DType.F16 && t.dtype() != DType.BF16) {
-                throw new IllegalArgumentException("sparse FFN rows must be F32, F16 or BF16, " + t + " is not");
+            boolean ok = t.dtype().isFloat() || t.dtype() == DType.Q8_0 || t.dtype() == DType.I8 && t.hasRowScale();
+            if (!ok) {
+                throw new IllegalArgumentException("sparse FFN rows must be F32, F16, BF16, Q8_0 or I8 with a row "
+                        + "scale, " + t + " is not");
             }
         }
         this.predictor = predictor;
@@ -71,7 +85,7 @@ public final class PredictedSparseFfn implements FfnOperator {
 
     /** Bytes of the dense key and value, i.e. what a dense FFN reads per token. */
     public long denseBytesPerToken() {
-        return key.byteSize() + valueT.byteSize();
+        return key.byteSizeWithScale() + valueT.byteSizeWithScale();
     }
 
     @Override
@@ -87,19 +101,30 @@ public final class PredictedSparseFfn implements FfnOperator {
         float[] xk = ws.xk;
         boolean keyF16 = key.dtype() == DType.F16;
         boolean valueF16 = valueT.dtype() == DType.F16;
-        for (int i = 0; i < embd; i++) {
-            xk[i] = keyF16 ? Half.roundToF16(x[xo + i]) : x[xo + i];
+        if (key.dtype() == DType.Q8_0) {
+            ActivationQuant.quantize(x, xo, embd, ws.qx, ws.dx, null);
+        } else {
+            for (int i = 0; i < embd; i++) {
+                xk[i] = keyF16 ? Half.roundToF16(x[xo + i]) : x[xo + i];
+            }
         }
         java.util.Arrays.fill(out, oo, oo + embd, 0f);
         float[] row = ws.row;
         int active = 0;
         for (int s = 0; s < count; s++) {
             int j = ws.selected[s];
-            key.readRow(j, row, 0);
-            float dot = 0;
-            for (int i = 0; i < embd; i++) {
-                dot += row[i] * xk[i];
-            }
+            float dot = switch (key.dtype()) {
+                case Q8_0 -> keyDotQ8(j, ws);
+                case I8 -> keyDotI8(j, xk);
+                default -> {
+                    key.readRow(j, row, 0);
+                    float sum = 0;
+                    for (int i = 0; i < embd; i++) {
+                        sum += row[i] * xk[i];
+                    }
+                    yield sum;
+                }
+            };
             if (!(dot > 0)) {
                 continue;
             }
@@ -113,7 +138,37 @@ public final class PredictedSparseFfn implements FfnOperator {
                 out[oo + o] += row[o] * h;
             }
         }
-        traffic.record(count, active, predictor.bytesPerToken() + count * key.rowBytes() + active * valueT.rowBytes());
+        traffic.record(count, active, predictor.bytesPerToken() + count * key.rowBytesWithScale()
+                + active * valueT.rowBytesWithScale());
+    }
+
+    /** {@code scale_j·Σ q·x}, the per-row INT8 product of the scalar backend. */
+    private float keyDotI8(int j, float[] xk) {
+        MemorySegment seg = key.data();
+        long base = (long) j * embd;
+        float sum = 0;
+        for (int i = 0; i < embd; i++) {
+            sum += seg.get(ValueLayout.JAVA_BYTE, base + i) * xk[i];
+        }
+        return key.rowScale(j) * sum;
+    }
+
+    /** {@code Σ_b (d_w·d_x)·Σ q_w·q_x} against the token's Q8_0 activation, the scalar backend's block product. */
+    private float keyDotQ8(int j, SparseWorkspace ws) {
+        MemorySegment seg = key.data();
+        long base = j * key.rowBytes();
+        int blocks = embd / GgmlBlocks.QK;
+        float sum = 0;
+        for (int b = 0; b < blocks; b++) {
+            long off = base + (long) b * DType.Q8_0.blockBytes();
+            GgmlBlocks.blockQuants(DType.Q8_0, seg, off, ws.qw);
+            int sumi = 0;
+            for (int i = 0; i < GgmlBlocks.QK; i++) {
+                sumi += ws.qw[i] * ws.qx[b * GgmlBlocks.QK + i];
+            }
+            sum += (GgmlBlocks.blockScale(seg, off) * ws.dx[b]) * sumi;
+        }
+        return sum;
     }
 
     @Override

@@ -53,8 +53,9 @@ public final class PredictedSparseOperatorProvider implements OperatorProvider {
         if (w.contains(SparseFfnTensors.name(layer, SparseFfnTensors.SIGN))) {
             Tensor bits = require(w, layer, SparseFfnTensors.SIGN);
             Tensor q = require(w, layer, SparseFfnTensors.SIGN_QUANTILE);
-            if (bits.dtype() != DType.I8) {
-                throw new WeightFormatException(w.source(), bits.name(), -1, "must be I8 packed bits, is " + bits.dtype());
+            if (bits.dtype() != DType.I8 || bits.hasRowScale()) {
+                throw new WeightFormatException(w.source(), bits.name(), -1, "must be I8 packed bits without a row "
+                        + "scale, is " + bits);
             }
             expectShape(w, bits, ffn, (embd + 7) / 8);
             sign = new SignNeuronPredictor(bits.data().toArray(ValueLayout.JAVA_BYTE), embd, ffn, q.get(0));

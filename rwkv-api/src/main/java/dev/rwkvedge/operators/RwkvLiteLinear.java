@@ -116,7 +116,7 @@ public final class RwkvLiteLinear implements LinearOperator {
 
     @Override
     public long bytesPerToken() {
-        return w1.byteSize() + w2.byteSize() + diagBytes;
+        return w1.byteSizeWithScale() + w2.byteSizeWithScale() + diagBytes;
     }
 
     @Override

@@ -14,7 +14,12 @@ import dev.rwkvedge.tensor.Tensor;
  *   <li>Q4_0, Q5_0, Q8_0 weights: the activation is quantized to Q8_0 per 32-block (d = max|x|/127 stored as
  *       binary16, q = round-half-even(x·127/max|x|)) and each block contributes d_w·d_x·Σ q_w·q_x;</li>
  *   <li>Q4_1, Q5_1 weights: the activation goes to Q8_1 (as Q8_0, plus s = binary16(d_x·Σq_x)), and each
- *       block contributes d_w·d_x·Σ q_w·q_x + m_w·s.</li>
+ *       block contributes d_w·d_x·Σ q_w·q_x + m_w·s;</li>
+ *   <li>I8 weights with a row scale ({@link Tensor#rowScale()}, per-row INT8): the activation stays float32 (no
+ *       activation quantization, unlike ggml's Q8 types) and row r gives {@code scale[r]·Σ_i q[r][i]·x[i]}: the
+ *       products q·x and their sum in float32, any summation order, then one multiplication by the row's scale.
+ *       An I8 tensor without a row scale (raw integers such as packed sign bits) is not a weight matrix: products
+ *       with it fail naming the tensor.</li>
  * </ul>
  * Sequence products ({@code n > 1}) must give, for every token, exactly the bits of the single-token product,
  * so that sequence mode equals serial mode.

@@ -14,8 +14,24 @@ import java.util.Objects;
  * A 2-D tensor of shape {@code (out, in)} is a matrix of {@code out} rows of {@code in} elements, and a
  * matrix-vector product computes {@code y[o] = Σ_i W[o][i]·x[i]} ({@code W @ x}). Block-quantized tensors
  * are quantized row by row, so their last dimension is a multiple of 32.
+ *
+ * <h2>Per-row INT8 (DESIGN.md §4: "dense … I8 with per-row scale")</h2>
+ * An {@link DType#I8} tensor may carry a <em>row scale</em>: an F32 vector with one factor per row, stored in the
+ * model as its own tensor named {@code <name>.scale} ({@link #rowScaleName}):
+ * <pre>
+ *   X        I8  (rows, cols)   q[r][c] ∈ [−127, 127], row-major, one byte each
+ *   X.scale  F32 (rows)         s[r]
+ *   value:   X[r][c] = s[r] · q[r][c]
+ * </pre>
+ * The scale travels with the view: {@link #get}, {@link #readRow} and {@link #toFloatArray} return the scaled values,
+ * {@link #slice}, {@link #rowRange} and {@link #renamed} keep the matching part of it, and kernel backends multiply
+ * with it ({@code KernelBackend}'s numerical contract). {@link dev.rwkvedge.model.ModelWeights} attaches
+ * {@code X.scale} to {@code X} when weights are built, so every consumer sees the scaled values. An I8 tensor without
+ * a row scale holds plain integers (e.g. the sparsity step's packed sign bits).
  */
 public final class Tensor {
+    /** Suffix of row-scale tensors: the scale of {@code X} is {@code X.scale}. */
+    public static final String ROW_SCALE_SUFFIX = ".scale";
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -24,11 +40,17 @@ public final class Tensor {
     private final DType dtype;
     private final long[] shape;
     private final MemorySegment data;
+    /** One F32 factor per row of an I8 tensor, or null. */
+    private final Tensor rowScale;
 
     /**
      * @throws IllegalArgumentException if the segment's size does not match shape and dtype
      */
     public Tensor(String name, DType dtype, long[] shape, MemorySegment data) {
+        this(name, dtype, shape, data, null);
+    }
+
+    private Tensor(String name, DType dtype, long[] shape, MemorySegment data, Tensor rowScale) {
         this.name = Objects.requireNonNull(name, "name");
         this.dtype = Objects.requireNonNull(dtype, "dtype");
         this.shape = shape.clone();
@@ -47,6 +69,61 @@ public final class Tensor {
                     + expected + " bytes, segment has " + data.byteSize());
         }
         this.data = data.isReadOnly() ? data : data.asReadOnly();
+        this.rowScale = rowScale;
+    }
+
+    /** Name of the tensor holding the row scale of tensor {@code name}: {@code <name>.scale}. */
+    public static String rowScaleName(String name) {
+        return name + ROW_SCALE_SUFFIX;
+    }
+
+    /**
+     * This I8 tensor with {@code scale} as its row scale (one value per row; F16/BF16 scales are widened to F32).
+     *
+     * @throws IllegalArgumentException naming both tensors if this is not I8 or the scale is not a float vector of
+     *                                  {@link #rows()} elements
+     */
+    public Tensor withRowScale(Tensor scale) {
+        Objects.requireNonNull(scale, "scale");
+        if (dtype != DType.I8) {
+            throw new IllegalArgumentException("tensor " + name + " is " + dtype.id() + "; only i8 tensors take a row "
+                    + "scale (" + scale.name() + ")");
+        }
+        if (!scale.dtype().isFloat() || scale.rank() != 1 || scale.elementCount() != rows()) {
+            throw new IllegalArgumentException("row scale " + scale + " of tensor " + this + " must be a float vector "
+                    + "of " + rows() + " elements, one per row");
+        }
+        Tensor s = scale.dtype() == DType.F32 ? scale : ofFloats(scale.name(), scale.toFloatArray());
+        return new Tensor(name, dtype, shape, data, s);
+    }
+
+    /** The same data without a row scale: the raw integers of an I8 tensor. */
+    public Tensor withoutRowScale() {
+        return rowScale == null ? this : new Tensor(name, dtype, shape, data);
+    }
+
+    /** The F32 row scale (one value per row), or null when there is none. */
+    public Tensor rowScale() {
+        return rowScale;
+    }
+
+    public boolean hasRowScale() {
+        return rowScale != null;
+    }
+
+    /** The scale of row {@code row}: {@code rowScale()[row]}, or 1 when there is no row scale. */
+    public float rowScale(long row) {
+        return rowScale == null ? 1f : rowScale.data.get(F32, row * 4);
+    }
+
+    /** Bytes of data plus the row scale's, i.e. what a product over the whole tensor reads. */
+    public long byteSizeWithScale() {
+        return data.byteSize() + (rowScale == null ? 0 : rowScale.byteSize());
+    }
+
+    /** Bytes of one row plus its scale. */
+    public long rowBytesWithScale() {
+        return rowBytes() + (rowScale == null ? 0 : 4);
     }
 
     /** A heap-backed F32 tensor holding a copy of {@code values}. */
@@ -121,21 +198,28 @@ public final class Tensor {
         return dtype.byteSize(lastDim(shape));
     }
 
-    /** The same data under another name. */
+    /** The same data (and row scale) under another name. */
     public Tensor renamed(String newName) {
-        return new Tensor(newName, dtype, shape, data);
+        return new Tensor(newName, dtype, shape, data, rowScale);
     }
 
-    /** The same data seen with another shape of the same element count. */
+    /**
+     * The same data seen with another shape of the same element count. A row-scaled tensor keeps its scale only when
+     * the rows stay the same (same last dimension).
+     */
     public Tensor reshaped(long... newShape) {
         if (count(newShape) != elementCount()) {
             throw new IllegalArgumentException("tensor " + name + ": cannot reshape " + Arrays.toString(shape)
                     + " to " + Arrays.toString(newShape));
         }
-        return new Tensor(name, dtype, newShape, data);
+        if (rowScale != null && lastDim(newShape) != lastDim(shape)) {
+            throw new IllegalArgumentException("tensor " + name + " has a row scale: cannot reshape "
+                    + Arrays.toString(shape) + " to " + Arrays.toString(newShape) + ", which changes its rows");
+        }
+        return new Tensor(name, dtype, newShape, data, rowScale);
     }
 
-    /** The {@code i}-th sub-tensor along the outermost dimension, without copying. */
+    /** The {@code i}-th sub-tensor along the outermost dimension (with its rows' scales), without copying. */
     public Tensor slice(long i) {
         if (shape.length < 2) {
             throw new IllegalArgumentException("tensor " + name + ": cannot slice rank " + shape.length);
@@ -143,17 +227,41 @@ public final class Tensor {
         Objects.checkIndex(i, shape[0]);
         long[] sub = Arrays.copyOfRange(shape, 1, shape.length);
         long bytes = dtype.byteSize(count(sub));
-        return new Tensor(name + "[" + i + "]", dtype, sub, data.asSlice(i * bytes, bytes));
+        Tensor scale = null;
+        if (rowScale != null) {
+            long subRows = lastDim(sub) == 0 ? 0 : count(sub) / lastDim(sub);
+            scale = rowScale.rowRangeOfVector(i * subRows, subRows);
+        }
+        return new Tensor(name + "[" + i + "]", dtype, sub, data.asSlice(i * bytes, bytes), scale);
     }
 
-    /** Element {@code index} (row-major), dequantized. Slow for block types; meant for small tensors and tests. */
+    /**
+     * Rows {@code [from, from + count)} as a {@code count × cols} matrix (with their scales), without copying: e.g.
+     * one cluster's block of head rows.
+     */
+    public Tensor rowRange(long from, long count) {
+        Objects.checkFromIndexSize(from, count, rows());
+        long rb = rowBytes();
+        Tensor scale = rowScale == null ? null : rowScale.rowRangeOfVector(from, count);
+        return new Tensor(name + "[" + from + ":" + (from + count) + "]", dtype, new long[] {count, cols()},
+                data.asSlice(from * rb, count * rb), scale);
+    }
+
+    /** Elements {@code [from, from + count)} of an F32 vector. */
+    private Tensor rowRangeOfVector(long from, long count) {
+        return new Tensor(name + "[" + from + ":" + (from + count) + "]", dtype, new long[] {count},
+                data.asSlice(from * 4, count * 4));
+    }
+
+    /** Element {@code index} (row-major), dequantized (times its row scale). Slow for block types; meant for small tensors and tests. */
     public float get(long index) {
         Objects.checkIndex(index, elementCount());
         return switch (dtype) {
             case F32 -> data.get(F32, index * 4);
             case F16 -> Half.f16ToFloat(data.get(I16, index * 2));
             case BF16 -> Half.bf16ToFloat(data.get(I16, index * 2));
-            case I8 -> data.get(ValueLayout.JAVA_BYTE, index);
+            case I8 -> rowScale == null ? data.get(ValueLayout.JAVA_BYTE, index)
+                    : rowScale(index / cols()) * data.get(ValueLayout.JAVA_BYTE, index);
             case I32 -> data.get(I32, index * 4);
             default -> {
                 float[] block = new float[GgmlBlocks.QK];
@@ -164,7 +272,7 @@ public final class Tensor {
         };
     }
 
-    /** Dequantizes row {@code row} into {@code out[off .. off+cols)}. */
+    /** Dequantizes row {@code row} (times its row scale) into {@code out[off .. off+cols)}. */
     public void readRow(long row, float[] out, int off) {
         int cols = cols();
         long base = row * rowBytes();
@@ -181,8 +289,10 @@ public final class Tensor {
                 }
             }
             case I8 -> {
+                float scale = rowScale(row);
                 for (int i = 0; i < cols; i++) {
-                    out[off + i] = data.get(ValueLayout.JAVA_BYTE, base + i);
+                    byte q = data.get(ValueLayout.JAVA_BYTE, base + i);
+                    out[off + i] = rowScale == null ? q : scale * q;
                 }
             }
             case I32 -> {
@@ -222,6 +332,6 @@ public final class Tensor {
 
     @Override
     public String toString() {
-        return name + " " + dtype.id() + Arrays.toString(shape);
+        return name + " " + dtype.id() + Arrays.toString(shape) + (rowScale == null ? "" : " with row scale");
     }
 }

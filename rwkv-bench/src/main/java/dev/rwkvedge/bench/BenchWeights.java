@@ -4,6 +4,7 @@ import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.tensor.DType;
 import dev.rwkvedge.tensor.GgmlBlocks;
 import dev.rwkvedge.tensor.Half;
+import dev.rwkvedge.tensor.Int8Rows;
 import dev.rwkvedge.tensor.Tensor;
 
 import java.lang.foreign.Arena;
@@ -33,10 +34,14 @@ final class BenchWeights {
         return toNative(encode("w", type, v, new long[] {rows, cols}));
     }
 
-    /** {@code values} stored as {@code type} (rounded, or quantized with ggml's reference quantizers). */
+    /**
+     * {@code values} stored as {@code type} (rounded, quantized with ggml's reference quantizers, or for I8 per-row
+     * INT8 with its scale).
+     */
     static Tensor encode(String name, DType type, float[] values, long[] shape) {
         return switch (type) {
             case F32 -> Tensor.ofFloats(name, values, shape);
+            case I8 -> Int8Rows.quantize(name, values, shape);
             case F16, BF16 -> {
                 byte[] b = new byte[values.length * 2];
                 for (int i = 0; i < values.length; i++) {
@@ -56,22 +61,23 @@ final class BenchWeights {
         };
     }
 
-    /** The same tensor copied to 64-byte-aligned native memory that lives as long as the JVM. */
+    /** The same tensor (and row scale) copied to 64-byte-aligned native memory that lives as long as the JVM. */
     static Tensor toNative(Tensor t) {
         MemorySegment seg = Arena.global().allocate(Math.max(1, t.byteSize()), 64).asSlice(0, t.byteSize());
         seg.copyFrom(t.data());
-        return new Tensor(t.name(), t.dtype(), t.shape(), seg);
+        Tensor n = new Tensor(t.name(), t.dtype(), t.shape(), seg);
+        return t.hasRowScale() ? n.withRowScale(toNative(t.rowScale())) : n;
     }
 
     /**
-     * rwkv_quantize's selection: the 2-D matrices with rows of whole blocks become {@code type}, except the
-     * embedding and the head, which keep their type; vectors stay F32.
+     * rwkv_quantize's selection: the 2-D matrices with rows of whole blocks (any rows for I8) become {@code type},
+     * except the embedding and the head, which keep their type; vectors stay F32.
      */
     static ModelWeights convertMatrices(ModelWeights w, DType type) {
         ModelWeights.Builder b = w.toBuilder();
         for (Tensor t : w.tensors()) {
             String n = t.name();
-            if (t.rank() == 2 && t.cols() % 32 == 0 && !n.equals("emb.weight") && !n.equals("head.weight")) {
+            if (t.rank() == 2 && (type == DType.I8 || t.cols() % 32 == 0) && !n.equals("emb.weight") && !n.equals("head.weight")) {
                 b.put(encode(n, type, t.toFloatArray(), t.shape()));
             }
         }

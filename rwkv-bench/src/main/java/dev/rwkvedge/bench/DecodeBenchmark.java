@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One whole decode step ({@code Session.eval(token, logits)}) of a synthetic 169M-class RWKV v5.2 model
- * (12 layers, 768, World vocabulary 65536, head size 64) per weight type and backend; BF16 and block types convert
+ * (12 layers, 768, World vocabulary 65536, head size 64) per weight type and backend; BF16, block types and I8
+ * (per-row INT8) convert
  * the 2-D matrices of the F16 model except embedding and head, which stay F16, as rwkv_quantize does from an FP16
  * file. Weights live in
  * native memory, like a mapped file.
@@ -38,7 +39,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx6g"})
 public class DecodeBenchmark {
-    @Param({"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"})
+    @Param({"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "I8"})
     public String dtype;
 
     @Param({"scalar", "vector"})

@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * One matrix-vector product (a decode step's unit of work) per dtype, shape and backend. Shapes of the 169M/430M
  * models: 768×768 (attention), 2688×768 (FFN key), 65536×768 (World head), 1024×3584 (430M FFN value). Bytes per call
- * are {@code rows × rowBytes}; divide by the time for the achieved bandwidth. The vector backend uses all processors
+ * are {@code rows × rowBytes} (I8: per-row INT8, plus 4 bytes of scale per row); divide by the time for the achieved
+ * bandwidth. The vector backend uses all processors
  * ({@code -p threads=1} for one).
  */
 @State(Scope.Benchmark)
@@ -34,7 +35,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class MatvecBenchmark {
-    @Param({"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"})
+    @Param({"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "I8"})
     public String dtype;
 
     @Param({"768x768", "2688x768", "65536x768", "1024x3584"})

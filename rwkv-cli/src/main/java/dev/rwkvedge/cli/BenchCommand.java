@@ -154,11 +154,17 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Every tensor is read once per decoded token, except the embedding, of which one row is. */
+    /** Every tensor is read once per decoded token, except the embedding, of which one row (and its scale) is. */
     static long bytesPerToken(RwkvModel m) {
         long sum = 0;
         for (Tensor t : m.weights().tensors()) {
-            sum += t.name().equals("emb.weight") ? t.rowBytes() : t.byteSize();
+            if (t.name().equals("emb.weight")) {
+                sum += t.rowBytes();
+            } else if (t.name().equals(Tensor.rowScaleName("emb.weight"))) {
+                sum += 4;
+            } else {
+                sum += t.byteSize();
+            }
         }
         return sum;
     }

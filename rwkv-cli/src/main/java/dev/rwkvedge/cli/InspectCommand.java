@@ -94,7 +94,15 @@ final class InspectCommand implements Callable<Integer> {
         if (tensors) {
             List<Object> ts = new ArrayList<>();
             for (Tensor t : w.tensors()) {
-                ts.add(Map.of("name", t.name(), "dtype", t.dtype().id(), "shape", t.shape(), "bytes", t.byteSize()));
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("name", t.name());
+                m.put("dtype", t.dtype().id());
+                m.put("shape", t.shape());
+                m.put("bytes", t.byteSize());
+                if (t.hasRowScale()) {
+                    m.put("row_scale", Tensor.rowScaleName(t.name()));
+                }
+                ts.add(m);
             }
             o.put("tensors", ts);
         }
@@ -125,7 +133,8 @@ final class InspectCommand implements Callable<Integer> {
             out.println();
             List<String[]> ts = new ArrayList<>();
             for (Tensor t : w.tensors()) {
-                ts.add(new String[] {t.name(), t.dtype().id(), java.util.Arrays.toString(t.shape()), Table.bytes(t.byteSize())});
+                String type = t.dtype().id() + (t.hasRowScale() ? " (row-scaled)" : "");
+                ts.add(new String[] {t.name(), type, java.util.Arrays.toString(t.shape()), Table.bytes(t.byteSize())});
             }
             Table.print(out, new String[] {"TENSOR", "DTYPE", "SHAPE", "BYTES"}, ts);
         }

@@ -116,7 +116,7 @@ final class ClusterHeadCompressor implements Compressor {
         long newBytes = 0;
         for (Tensor t : ClusteredLayout.tensors(head, assign, k, trainer.weights(), trainer.bias(), prior)) {
             b.put(t);
-            newBytes += t.byteSize();
+            newBytes += t.byteSizeWithScale();
         }
         b.metadata(ClusteredHeadProvider.META_P_MIN, Double.toString(settings.pMin()))
                 .metadata(ClusteredHeadProvider.META_K_MIN, Integer.toString(kMin))
@@ -153,11 +153,11 @@ final class ClusterHeadCompressor implements Compressor {
                 .metric("clusters_per_token_p95", eval.work().p95Clusters())
                 .metric("head_share_mean", eval.work().meanHeadShare())
                 .metric("head_share_p95", eval.work().p95HeadShare())
-                .metric("dense_head_bytes", head.byteSize())
+                .metric("dense_head_bytes", head.byteSizeWithScale())
                 .metric("clustered_head_bytes", newBytes)
-                .metric("head_bytes_per_token_dense", head.byteSize())
+                .metric("head_bytes_per_token_dense", head.byteSizeWithScale())
                 .metric("head_bytes_per_token_clustered", Math.round(
-                        4.0 * k * (dim + 1) + eval.work().meanHeadShare() * head.byteSize()))
+                        4.0 * k * (dim + 1) + eval.work().meanHeadShare() * head.byteSizeWithScale()))
                 .metric("clustering_seconds", (t1 - t0) / 1e9)
                 .metric("distillation_seconds", (t2 - t1) / 1e9);
         double[] mass = cal.tokenMass();

@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * Lays a clustered head out as the tensors {@link ClusteredHeadProvider} binds: the head's rows copied byte for
- * byte (any dtype, quantized rows included) into cluster order, so each cluster is one contiguous matrix the backend
+ * byte (any dtype, quantized rows included, per-row INT8 rows with their scales) into cluster order, so each cluster is one contiguous matrix the backend
  * multiplies exactly as it would the dense head's rows; the order, assignment and offsets; H1 and its bias; and the
  * within-cluster prior of the pseudo-logits.
  */
@@ -79,7 +79,17 @@ final class ClusteredLayout {
         List<Tensor> out = new ArrayList<>();
         out.add(Tensor.ofFloats(ClusteredHeadProvider.CENTROIDS, h1, k, dim));
         out.add(Tensor.ofFloats(ClusteredHeadProvider.BIAS, bias, k));
-        out.add(new Tensor(ClusteredHeadProvider.WEIGHT, head.dtype(), new long[] {vocab, dim}, rows));
+        Tensor weight = new Tensor(ClusteredHeadProvider.WEIGHT, head.dtype(), new long[] {vocab, dim}, rows);
+        if (head.hasRowScale()) {
+            // Per-row INT8 rows move with their scales (PAPER.md §4.3: each cluster's slice carries its own slice of
+            // the quantization vector).
+            float[] scale = new float[vocab];
+            for (int i = 0; i < vocab; i++) {
+                scale[i] = head.rowScale(order[i]);
+            }
+            weight = weight.withRowScale(Tensor.ofFloats(Tensor.rowScaleName(ClusteredHeadProvider.WEIGHT), scale, vocab));
+        }
+        out.add(weight);
         out.add(ints(ClusteredHeadProvider.ORDER, order));
         out.add(ints(ClusteredHeadProvider.ASSIGN, assign));
         out.add(ints(ClusteredHeadProvider.OFFSETS, offsets));

@@ -68,6 +68,28 @@ class ClusterHeadCompressorTest {
         assertEquals(1.0, (double) r.report().metrics().get("head_share_mean"));
     }
 
+    /** A per-row INT8 head (the quantize step ran first): its rows move into cluster order with their scales. */
+    @Test
+    void perRowInt8HeadRowsKeepTheirScales() {
+        dev.rwkvedge.tensor.Tensor head = original.get("head.weight");
+        ModelWeights quantized = original.toBuilder().put(dev.rwkvedge.tensor.Int8Rows.quantize("head.weight",
+                head.toFloatArray(), head.shape())).build();
+        CompressionResult r = new ClusterHeadProvider().create(new Params("cluster-head",
+                Map.of("p-min", 1.0, "k-max", 1000, "epochs", 1)))
+                .apply(quantized, new TestContext(calibration, 1, backend));
+        ModelWeights w = r.weights();
+        assertFalse(w.contains("head.weight.scale"), "the dense head's scale goes with it");
+        assertTrue(w.get(ClusteredHeadProvider.WEIGHT).hasRowScale());
+        assertTrue(w.contains(ClusteredHeadProvider.WEIGHT + ".scale"));
+        try (RwkvModel dense = RwkvModel.of(quantized, backend, false); RwkvModel clustered = RwkvModel.of(w, backend, false)) {
+            float[][] a = dense.newSession().evalSequenceAllLogits(java.util.Arrays.copyOf(heldOut, 48));
+            float[][] b = clustered.newSession().evalSequenceAllLogits(java.util.Arrays.copyOf(heldOut, 48));
+            for (int t = 0; t < a.length; t++) {
+                assertArrayEquals(a[t], b[t], 0f, "token " + t + ": every cluster taken gives the INT8 head's logits");
+            }
+        }
+    }
+
     @Test
     void pseudoFallbackKeepsPerplexityFiniteAndCloseToDense() {
         CompressionResult r = compress(Map.of("p-min", 0.9, "k-min", 2, "epochs", 5), 1);

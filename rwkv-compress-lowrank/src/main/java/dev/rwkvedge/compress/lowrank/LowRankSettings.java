@@ -1,5 +1,6 @@
 package dev.rwkvedge.compress.lowrank;
 
+import dev.rwkvedge.model.Glob;
 import dev.rwkvedge.spi.Params;
 import dev.rwkvedge.tensor.DType;
 

@@ -41,7 +41,8 @@ final class NeuronMajor {
                 }
                 yield new Tensor(name, type, shape, MemorySegment.ofArray(t));
             }
-            default -> throw new IllegalArgumentException(value + ": only F32, F16 and BF16 can be stored neuron-major");
+            default -> throw new IllegalArgumentException(value + ": only F32, F16 and BF16 can be stored neuron-major"
+                    + " (run the sparsity step before quantize, which then quantizes the neuron rows)");
         };
     }
 }

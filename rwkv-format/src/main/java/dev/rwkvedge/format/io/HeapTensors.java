@@ -120,6 +120,10 @@ public final class HeapTensors {
     }
 
     private static void requireRearrangeable(Tensor t) {
+        if (t.hasRowScale()) {
+            throw new IllegalArgumentException("tensor " + t.name() + " is per-row INT8: moving its elements across "
+                    + "rows would separate them from their row scales; dequantize it first");
+        }
         if (!canRearrange(t.dtype())) {
             throw new IllegalArgumentException("tensor " + t.name() + " is " + t.dtype()
                     + ": block-quantized data cannot be rearranged; dequantize it first");

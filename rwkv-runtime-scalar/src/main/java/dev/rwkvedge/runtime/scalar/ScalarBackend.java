@@ -42,6 +42,7 @@ final class ScalarBackend implements KernelBackend {
                 case F16 -> matvecF16(w, x, xo, out, oo);
                 case BF16 -> matvecBF16(w, x, xo, out, oo);
                 case Q4_0, Q5_0, Q8_0, Q4_1, Q5_1 -> matvecBlocks(w, x, xo, out, oo);
+                case I8 -> matvecI8(w, x, xo, out, oo);
                 default -> throw new UnsupportedOperationException("scalar backend: no product for " + w.dtype()
                         + " (tensor " + w.name() + ")");
             }
@@ -59,6 +60,25 @@ final class ScalarBackend implements KernelBackend {
                 sum += seg.get(F32, base + 4L * i) * x[xo + i];
             }
             out[oo + r] = sum;
+        }
+    }
+
+    /** Per-row INT8: {@code scale[r]·Σ q·x}, the activation in float32, summed in index order. */
+    private static void matvecI8(Tensor w, float[] x, int xo, float[] out, int oo) {
+        if (!w.hasRowScale()) {
+            throw new UnsupportedOperationException("scalar backend: tensor " + w.name() + " is i8 without a row "
+                    + "scale (" + Tensor.rowScaleName(w.name()) + "), so it holds raw integers, not weights");
+        }
+        MemorySegment seg = w.data();
+        int rows = w.rows();
+        int cols = w.cols();
+        for (int r = 0; r < rows; r++) {
+            long base = (long) r * cols;
+            float sum = 0;
+            for (int i = 0; i < cols; i++) {
+                sum += seg.get(ValueLayout.JAVA_BYTE, base + i) * x[xo + i];
+            }
+            out[oo + r] = w.rowScale(r) * sum;
         }
     }
 

@@ -4,6 +4,8 @@ import dev.rwkvedge.tensor.DType;
 import dev.rwkvedge.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * One matrix product {@code out[t·rows + r] = W[r]·x_t} for {@code n} tokens: the arguments, the activation as the
@@ -18,9 +20,13 @@ import java.lang.foreign.MemorySegment;
  * row is read from memory once per chunk and stays in L1 for all tokens. F16/BF16 and block rows are widened or
  * unpacked once into the thread's {@link RowStage} and then run against two tokens at a time (one weight load for
  * both); the per-token dot products use the same summation shape as the single-token kernels (see {@link FloatDots},
- * {@link BlockDots}), so every token gets the bits it gets alone.
+ * {@link BlockDots}, {@link Int8Dots}), so every token gets the bits it gets alone.
+ *
+ * <p>Per-row INT8 weights (I8 with a row scale) take the float activation as it is; each row's sum
+ * {@code Σ q·x} is multiplied by the row's scale, read from the scale tensor's segment.
  */
 final class MatmulJob implements WorkerPool.Task {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     final RowStage stage = new RowStage();
     private float[] xh = new float[0];
     private float[] xq = new float[0];
@@ -29,6 +35,8 @@ final class MatmulJob implements WorkerPool.Task {
 
     private DType type;
     private MemorySegment seg;
+    /** The row scales of I8 weights (F32, one per row), else null. */
+    private MemorySegment scales;
     private long rowBytes;
     private int rows;
     private int cols;
@@ -51,6 +59,15 @@ final class MatmulJob implements WorkerPool.Task {
         this.n = n;
         switch (type) {
             case F32, BF16 -> {
+                this.x = x;
+                this.xOff = xOff;
+            }
+            case I8 -> {
+                if (!w.hasRowScale()) {
+                    throw new UnsupportedOperationException("vector backend: tensor " + w.name() + " is i8 without a "
+                            + "row scale (" + Tensor.rowScaleName(w.name()) + "), so it holds raw integers, not weights");
+                }
+                this.scales = w.rowScale().data();
                 this.x = x;
                 this.xOff = xOff;
             }
@@ -92,6 +109,7 @@ final class MatmulJob implements WorkerPool.Task {
     /** Drops the references to the caller's arrays and the weights once the product is done. */
     void clear() {
         seg = null;
+        scales = null;
         x = null;
         out = null;
     }
@@ -108,6 +126,13 @@ final class MatmulJob implements WorkerPool.Task {
     public void run(int from, int to, RowStage st) {
         switch (type) {
             case F32 -> rowsFloat(from, to);
+            case I8 -> {
+                if (n == 1) {
+                    rowsInt8(from, to);
+                } else {
+                    rowsStagedInt8(from, to, st);
+                }
+            }
             case F16, BF16 -> {
                 if (n == 1) {
                     rowsFloat(from, to);
@@ -159,6 +184,42 @@ final class MatmulJob implements WorkerPool.Task {
                     case F16 -> FloatDots.dotF16(seg, b0, x, xo, cols);
                     default -> FloatDots.dotBF16(seg, b0, x, xo, cols);
                 };
+            }
+        }
+    }
+
+    /** Single-token INT8 rows, in pairs from the two halves of the range (two prefetch streams, as {@link #rowsFloat}). */
+    private void rowsInt8(int from, int to) {
+        int half = (to - from) / 2;
+        for (int k = 0; k < half; k++) {
+            int r0 = from + k;
+            int r1 = from + half + k;
+            Int8Dots.dotx2(seg, r0 * rowBytes, r1 * rowBytes, x, xOff, cols, out, outOff + r0, outOff + r1);
+            out[outOff + r0] *= scales.get(F32, 4L * r0);
+            out[outOff + r1] *= scales.get(F32, 4L * r1);
+        }
+        if (((to - from) & 1) != 0) {
+            int r = to - 1;
+            out[outOff + r] = scales.get(F32, 4L * r) * Int8Dots.dot(seg, r * rowBytes, x, xOff, cols);
+        }
+    }
+
+    /** Sequence-mode INT8 rows: widened once into the stage, then two tokens at a time; the bits of {@link #rowsInt8}. */
+    private void rowsStagedInt8(int from, int to, RowStage st) {
+        st.ensure(cols);
+        float[] row = st.row;
+        for (int r = from; r < to; r++) {
+            Int8Dots.widen(seg, r * rowBytes, row, cols);
+            float scale = scales.get(F32, 4L * r);
+            int t = 0;
+            for (; t + 1 < n; t += 2) {
+                int o = outOff + t * rows + r;
+                FloatDots.dot2(row, 0, x, xOff + t * cols, xOff + (t + 1) * cols, cols, out, o, o + rows);
+                out[o] *= scale;
+                out[o + rows] *= scale;
+            }
+            if (t < n) {
+                out[outOff + t * rows + r] = scale * FloatDots.dot(row, 0, x, xOff + t * cols, cols);
             }
         }
     }

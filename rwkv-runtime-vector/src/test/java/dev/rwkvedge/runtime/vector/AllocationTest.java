@@ -7,6 +7,7 @@ import dev.rwkvedge.model.RwkvVersion;
 import dev.rwkvedge.synth.SynthSpec;
 import dev.rwkvedge.synth.SyntheticModel;
 import dev.rwkvedge.tensor.DType;
+import dev.rwkvedge.tensor.Int8Rows;
 import dev.rwkvedge.tensor.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -19,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Decoding allocates (almost) nothing: after warm-up, {@code Session.eval(token, logitsOut)} allocates less than
  * 1 KiB per token on the calling thread, and less than 1 KiB per token on the pool's worker threads together
  * (measured with {@code com.sun.management.ThreadMXBean#getThreadAllocatedBytes}). Two threads, so products run on
- * the pool; per-call buffers live in per-thread jobs and stages sized on first use. The 24 bytes that remain are
+ * the pool (I8: per-row INT8 weights with their scales); per-call buffers live in per-thread jobs and stages sized on first use. The 24 bytes that remain are
  * {@code Session.eval}'s one-element token array.
  */
 class AllocationTest {
@@ -27,7 +28,7 @@ class AllocationTest {
     private static final int MEASURED = 300;
     private static final int ROUNDS = 10;
 
-    enum Weights { F32, F16, Q8_0, Q5_1 }
+    enum Weights { F32, F16, Q8_0, Q5_1, I8 }
 
     @ParameterizedTest
     @EnumSource(Weights.class)
@@ -37,6 +38,15 @@ class AllocationTest {
         try (ModelWeights synth = SyntheticModel.generate(spec);
              VectorBackend backend = new VectorBackend(2)) {
             ModelWeights weights = synth;
+            if (kind == Weights.I8) {
+                ModelWeights.Builder b = synth.toBuilder();
+                for (Tensor t : synth.tensors()) {
+                    if (t.rank() == 2 && !t.name().equals("emb.weight")) {
+                        b.put(Int8Rows.quantize(t.name(), t.toFloatArray(), t.shape()));
+                    }
+                }
+                weights = b.build();
+            }
             if (kind == Weights.Q8_0 || kind == Weights.Q5_1) {
                 DType q = kind == Weights.Q8_0 ? DType.Q8_0 : DType.Q5_1;
                 ModelWeights.Builder b = synth.toBuilder();

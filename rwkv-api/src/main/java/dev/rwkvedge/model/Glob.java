@@ -1,18 +1,22 @@
-package dev.rwkvedge.compress.lowrank;
+package dev.rwkvedge.model;
 
 import java.util.regex.Pattern;
 
 /**
  * A glob over canonical tensor names, whose segments are separated by dots: {@code *} matches within one segment
  * (so {@code blocks.*.att.key.weight} means every layer), {@code **} matches across segments, {@code ?} one
- * character, and {@code {a,b}} either alternative ({@code blocks.*.att.{key,value}.weight}).
+ * character, and {@code {a,b}} either alternative ({@code blocks.*.att.{key,value}.weight}). Shared by the
+ * compressors' {@code targets}/{@code exclude} parameters.
  */
-record Glob(String text, Pattern pattern) {
-    static Glob of(String text) {
+public record Glob(String text, Pattern pattern) {
+    /**
+     * @throws IllegalArgumentException if the braces are unbalanced
+     */
+    public static Glob of(String text) {
         return new Glob(text, Pattern.compile(toRegex(text)));
     }
 
-    boolean matches(String name) {
+    public boolean matches(String name) {
         return pattern.matcher(name).matches();
     }
 

@@ -1,6 +1,9 @@
 package dev.rwkvedge.operators;
 
+import dev.rwkvedge.model.Component;
 import dev.rwkvedge.spi.EmbeddingSource;
+import dev.rwkvedge.spi.Footprint;
+import dev.rwkvedge.tensor.Tensor;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,6 +29,7 @@ public final class CachedEmbedding implements EmbeddingSource {
     private final LinkedHashMap<Integer, float[]> rows;
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
+    private final double expectedHitRate;
 
     /**
      * @param backing  where misses are read from (thread-safe)
@@ -33,12 +37,21 @@ public final class CachedEmbedding implements EmbeddingSource {
      * @param dim      floats per row
      */
     public CachedEmbedding(EmbeddingSource backing, int capacity, int dim) {
+        this(backing, capacity, dim, Double.NaN);
+    }
+
+    /**
+     * @param expectedHitRate the hit rate measured when the cache was configured (the {@code embedding-cache} step
+     *                        records it on the calibration text), NaN when unknown; only the memory account uses it
+     */
+    public CachedEmbedding(EmbeddingSource backing, int capacity, int dim, double expectedHitRate) {
         if (capacity < 1) {
             throw new IllegalArgumentException("embedding cache capacity must be at least 1, got " + capacity);
         }
         this.backing = backing;
         this.capacity = capacity;
         this.dim = dim;
+        this.expectedHitRate = expectedHitRate;
         this.rows = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<Integer, float[]> eldest) {
@@ -109,5 +122,29 @@ public final class CachedEmbedding implements EmbeddingSource {
     @Override
     public String kind() {
         return "cached";
+    }
+
+    /**
+     * The cached rows are resident ({@code 4·D} bytes each, at most one per vocabulary entry; the LRU's map entries
+     * are not counted); the backing table becomes on demand, of which a miss reads one row: the expected bytes per
+     * token are {@code (1 − hit rate) · row bytes} when the hit rate is known.
+     */
+    @Override
+    public Footprint footprint() {
+        Footprint out = Footprint.NONE;
+        long rowsKept = capacity;
+        if (backing instanceof DirectEmbedding d) {
+            Tensor table = d.emb();
+            rowsKept = Math.min(capacity, table.rows());
+            double share = (1 - expectedHitRate) / table.rows();
+            out = Footprint.onDemand(table, share);
+        } else {
+            for (Footprint.Item i : backing.footprint().items()) {
+                out = out.plus(new Footprint(java.util.List.of(i.residency() == Footprint.Residency.RESIDENT
+                        && i.tensor() != null ? new Footprint.Item(i.tensor(), i.component(),
+                        Footprint.Residency.ON_DEMAND, i.bytes(), Double.NaN) : i)));
+            }
+        }
+        return out.plus(Footprint.allocated(Component.EMBEDDING, 4L * rowsKept * dim));
     }
 }

@@ -76,6 +76,9 @@ final class CompressCommand implements Callable<Integer> {
         rows.add(new String[] {"total", Table.bytes(r.totalBefore()), Table.bytes(r.totalAfter()),
                 String.format(Locale.ROOT, "%.3f", (double) r.totalAfter() / Math.max(1, r.totalBefore()))});
         Table.print(out, new String[] {"COMPONENT", "BEFORE", "AFTER", "RATIO"}, rows);
+        out.printf(Locale.ROOT, "resident parameters %s → %s; after: %.2f× less than the dense FP16 model, %.2f× less "
+                        + "than FP32 (report: memory by component)%n", Table.bytes(r.memoryBefore().total().resident()),
+                Table.bytes(r.memoryAfter().total().resident()), r.memoryAfter().ratioVsFp16(), r.memoryAfter().ratioVsFp32());
         if (r.evalBefore() != null) {
             out.println();
             List<String[]> ev = new ArrayList<>();

@@ -8,10 +8,7 @@ import dev.rwkvedge.model.Component;
 import dev.rwkvedge.model.ModelConfig;
 import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.model.RwkvVersion;
-import dev.rwkvedge.pipeline.DescriptorParser;
 import dev.rwkvedge.pipeline.PipelineResult;
-import dev.rwkvedge.pipeline.PipelineRunner;
-import dev.rwkvedge.pipeline.ProgressListener;
 import dev.rwkvedge.registry.KernelBackends;
 import dev.rwkvedge.registry.WeightFormats;
 import dev.rwkvedge.spi.KernelBackend;
@@ -81,21 +78,7 @@ class MemoryAccountModelsTest {
     @Test
     @SuppressWarnings("unchecked")
     void compressedContainerByComponent() throws IOException {
-        Path corpus = Fixtures.require("corpus/tinyshakespeare.txt");
-        Path yaml = dir.resolve("p.yaml");
-        Files.writeString(yaml, """
-                model: {synthetic: {version: v5.2, layers: 2, embd: 128, vocab: 512, seed: 3, dtype: f16}}
-                backend: scalar
-                tokenizer: byte
-                calibration: {text: %s, bytes: 8192, tokens: 768}
-                steps:
-                  - lowrank: {rank-ratio: 0.25, method: svd}
-                  - sparsity: {predictor: 1bit, target-recall: 0.95}
-                  - cluster-head: {clusters: 16, pca-dims: 16, iterations: 5, epochs: 1, max-states: 256}
-                  - embedding-cache: {capacity: 1000}
-                output: model.rwkv-edge
-                """.formatted(corpus));
-        PipelineResult result = PipelineRunner.run(DescriptorParser.parse(yaml), ProgressListener.silent());
+        PipelineResult result = CompressedModels.write(dir);
         Path model = dir.resolve("model.rwkv-edge");
         try (ModelWeights w = WeightFormats.open(model, "auto");
              KernelBackend backend = KernelBackends.create("scalar", 1);

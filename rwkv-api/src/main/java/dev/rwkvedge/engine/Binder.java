@@ -96,6 +96,7 @@ final class Binder {
         if (t.elementCount() != len) {
             throw bad(t, "has " + t.elementCount() + " elements, expected " + len);
         }
+        footprints.add(Footprint.decoded(t));
         return t.toFloatArray();
     }
 

@@ -27,8 +27,9 @@ import java.util.Map;
  *       and recorded in the model's metadata; unknown (NaN) when a component has on-demand bytes without one.</li>
  * </ul>
  *
- * Each operator reports its tensors through {@link Footprint}; a tensor no operator claims is resident (vectors,
- * norms, LoRA matrices, and the tensors of an operator that does not report). A per-row scale {@code X.scale}
+ * Each operator reports its tensors through {@link Footprint}, and the engine reports the vectors it decodes to
+ * float32 (norms, token-shift mixes, decays: resident at 4 bytes per element); a tensor nobody claims is resident at
+ * its stored size (v6/v7 LoRA matrices, the tensors of an operator that does not report). A per-row scale {@code X.scale}
  * counts with its matrix {@code X}: same component, same residency. Bytes read only while binding are stored but
  * neither resident nor on demand.
  *
@@ -89,8 +90,10 @@ public record MemoryAccount(Map<Component, Row> components, Row total, DenseBase
             Component c = claim != null ? claim.component() : Component.of(owner);
             long b = t.byteSize();
             Footprint.Residency r = claim == null ? Footprint.Residency.RESIDENT : claim.residency();
+            // A tensor claimed itself is resident at the claimed size (a decoded copy may differ from the stored one).
+            long inRam = claim != null && claim.tensor().equals(t.name()) ? claim.bytes() : b;
             Row row = switch (r) {
-                case RESIDENT -> new Row(b, b, 0, 0);
+                case RESIDENT -> new Row(b, inRam, 0, 0);
                 case ON_DEMAND -> new Row(b, 0, b, claim.touchedPerToken() * share);
                 case LOAD_ONLY -> new Row(b, 0, 0, 0);
             };

@@ -81,8 +81,8 @@ public final class ClusteredHeadProvider implements OperatorProvider {
                     Integer.parseInt(m.getOrDefault(META_K_MIN, "3")),
                     Integer.parseInt(m.getOrDefault(META_K_MAX, Integer.toString(Math.max(3, Math.min(100, k))))));
             ClusteredHead.Fallback fb = ClusteredHead.Fallback.of(m.getOrDefault(META_FALLBACK, "pseudo"));
-            Footprint decoded = Footprint.resident(w.get(BIAS), w.get(ORDER), w.get(OFFSETS), w.get(PRIOR))
-                    .plus(Footprint.loadOnly(w.get(ASSIGN)));
+            Footprint decoded = Footprint.decoded(w.get(BIAS), w.get(PRIOR))
+                    .plus(Footprint.resident(w.get(ORDER), w.get(OFFSETS))).plus(Footprint.loadOnly(w.get(ASSIGN)));
             return Optional.of(new ClusteredHead(h1, bias, weight, order, offsets, prior, sel, fb, decoded,
                     MetadataShares.share(w, META_EXPECTED_SHARE)));
         } catch (IllegalArgumentException e) {

@@ -40,6 +40,7 @@ public final class PredictedSparseOperatorProvider implements OperatorProvider {
         expectShape(w, k, ffn, embd);
         expectShape(w, v, ffn, embd);
         java.util.List<Tensor> decoded = new java.util.ArrayList<>();
+        java.util.List<Tensor> decodedMlp = new java.util.ArrayList<>();
         MlpNeuronPredictor mlp = null;
         if (w.contains(SparseFfnTensors.name(layer, SparseFfnTensors.P1))) {
             Tensor p1 = require(w, layer, SparseFfnTensors.P1);
@@ -50,7 +51,7 @@ public final class PredictedSparseOperatorProvider implements OperatorProvider {
             expectShape(w, p1, h, embd);
             expectShape(w, p2, ffn, h);
             mlp = new MlpNeuronPredictor(p1.toFloatArray(), p2.toFloatArray(), bias.toFloatArray(), embd, ffn, thr.get(0));
-            decoded.addAll(java.util.List.of(p1, p2, bias, thr));
+            decodedMlp.addAll(java.util.List.of(p1, p2, bias, thr));
         }
         SignNeuronPredictor sign = null;
         if (w.contains(SparseFfnTensors.name(layer, SparseFfnTensors.SIGN))) {
@@ -80,7 +81,8 @@ public final class PredictedSparseOperatorProvider implements OperatorProvider {
         }
         double keyShare = MetadataShares.share(w, SparseFfnTensors.keyShareMetadataKey(layer));
         double valueShare = MetadataShares.share(w, SparseFfnTensors.valueShareMetadataKey(layer));
-        Footprint predictorFootprint = Footprint.resident(decoded);
+        // Sign bits and scalars are copied as they are; the MLP is decoded to float32.
+        Footprint predictorFootprint = Footprint.resident(decoded).plus(Footprint.decoded(decodedMlp.toArray(Tensor[]::new)));
         // sign_range records the midpoint the bits were cut at; the runtime never reads it.
         Optional<Tensor> range = w.find(SparseFfnTensors.name(layer, SparseFfnTensors.SIGN_RANGE));
         if (range.isPresent()) {

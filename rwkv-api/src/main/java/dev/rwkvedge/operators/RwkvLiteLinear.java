@@ -130,6 +130,6 @@ public final class RwkvLiteLinear implements LinearOperator {
     /** Both factors are read for every token; the diagonal is copied to the heap at bind time. */
     @Override
     public Footprint footprint() {
-        return diagTensor == null ? Footprint.resident(w1, w2) : Footprint.resident(w1, w2, diagTensor);
+        return diagTensor == null ? Footprint.resident(w1, w2) : Footprint.resident(w1, w2).plus(Footprint.decoded(diagTensor));
     }
 }

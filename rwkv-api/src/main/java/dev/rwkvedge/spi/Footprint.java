@@ -41,7 +41,8 @@ public record Footprint(List<Item> items) {
      * @param tensor          the file tensor's name, or null for memory the operator allocates
      * @param component       where the bytes are reported
      * @param residency       how they occupy memory
-     * @param bytes           the tensor's bytes, or the allocation's
+     * @param bytes           bytes in RAM when resident (the tensor's, or its decoded copy's, or the allocation's);
+     *                        the tensor's bytes otherwise
      * @param touchedPerToken for {@link Residency#ON_DEMAND}: expected bytes read per token, NaN when unknown; else 0
      */
     public record Item(String tensor, Component component, Residency residency, long bytes, double touchedPerToken) {
@@ -70,6 +71,18 @@ public record Footprint(List<Item> items) {
     /** Tensors read for every token or copied at bind time. */
     public static Footprint resident(List<Tensor> tensors) {
         return resident(tensors.toArray(Tensor[]::new));
+    }
+
+    /**
+     * Tensors decoded to float32 arrays on the heap at bind time (vectors, an MLP predictor): resident at 4 bytes
+     * per element, whatever their stored type (a BF16 checkpoint's vectors take twice their stored bytes).
+     */
+    public static Footprint decoded(Tensor... tensors) {
+        List<Item> out = new ArrayList<>();
+        for (Tensor t : tensors) {
+            out.add(new Item(t.name(), Component.of(t.name()), Residency.RESIDENT, 4 * t.elementCount(), 0));
+        }
+        return new Footprint(out);
     }
 
     /**

@@ -117,6 +117,19 @@ class MemoryAccountTest {
         assertEquals(null, ((java.util.Map<?, ?>) a.toMap().get("total")).get("touched_per_token_bytes"));
     }
 
+    /** A vector decoded to float32 is resident at 4 bytes per element, whatever it is stored as. */
+    @Test
+    void decodedCopiesCountAtTheirHeapSize() {
+        ModelWeights w = model();
+        Tensor mixF16 = Tensor.ofFloats("blocks.0.att.time_mix_k", new float[64], 64);
+        Tensor stored = new Tensor(mixF16.name(), DType.F16, new long[] {64}, MemorySegment.ofArray(new short[64]));
+        ModelWeights half = w.toBuilder().put(stored).build();
+        MemoryAccount a = MemoryAccount.of(half, ModelConfig.of(half), List.of(Footprint.decoded(stored)));
+        MemoryAccount.Row t = a.components().get(Component.TIME_MIX);
+        assertEquals(43_008 - 128, t.stored());
+        assertEquals(43_008, t.resident());
+    }
+
     /** Predictor tensors form their own component. */
     @Test
     void predictorsAreAComponent() {

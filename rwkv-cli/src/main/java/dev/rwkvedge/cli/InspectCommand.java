@@ -1,8 +1,8 @@
 package dev.rwkvedge.cli;
 
+import dev.rwkvedge.RwkvException;
 import dev.rwkvedge.RwkvModel;
 import dev.rwkvedge.json.Json;
-import dev.rwkvedge.memory.MemoryAccount;
 import dev.rwkvedge.model.Component;
 import dev.rwkvedge.model.ModelConfig;
 import dev.rwkvedge.model.ModelWeights;
@@ -67,14 +67,18 @@ final class InspectCommand implements Callable<Integer> {
                 bt[0]++;
                 bt[1] += t.byteSize();
             }
-            MemoryAccount memory;
+            // A file inspect can read may still not bind (an operator whose provider is not installed): the account
+            // then says why instead of failing the whole command.
+            Map<String, Object> memory;
             try (KernelBackend backend = KernelBackends.create("scalar", 1)) {
-                memory = RwkvModel.of(w, backend, false).memoryAccount();
+                memory = RwkvModel.of(w, backend, false).memoryAccount().toMap();
+            } catch (RwkvException e) {
+                memory = Map.of("error", e.getMessage());
             }
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 Map<String, Object> o = toJson(w, c, byComponent, byType);
-                o.put("memory", memory.toMap());
+                o.put("memory", memory);
                 out.println(Json.write(o));
             } else {
                 printText(out, w, c, byComponent, byType, memory);
@@ -119,7 +123,7 @@ final class InspectCommand implements Callable<Integer> {
     }
 
     private void printText(PrintWriter out, ModelWeights w, ModelConfig c, Map<Component, long[]> byComponent,
-                           Map<String, long[]> byType, MemoryAccount memory) throws java.io.IOException {
+                           Map<String, long[]> byType, Map<String, Object> memory) throws java.io.IOException {
         out.printf("file        %s (%s, %s)%n", model, w.format(), Table.bytes(Files.size(model)));
         out.printf("model       RWKV %s%s, %d layers, n_embd %d, vocab %d, ffn %d%n", c.version().id(),
                 "true".equals(w.metadata().get("synthetic")) ? " (synthetic)" : "",
@@ -139,7 +143,11 @@ final class InspectCommand implements Callable<Integer> {
         byType.forEach((k, v) -> types.add(new String[] {k, Long.toString(v[0]), Table.bytes(v[1])}));
         Table.print(out, new String[] {"DTYPE", "TENSORS", "BYTES"}, types);
         out.println();
-        MemoryTable.print(out, memory.toMap());
+        if (memory.containsKey("error")) {
+            out.println("memory account unavailable: " + memory.get("error"));
+        } else {
+            MemoryTable.print(out, memory);
+        }
         if (tensors) {
             out.println();
             List<String[]> ts = new ArrayList<>();

@@ -5,7 +5,9 @@ import dev.rwkvedge.spi.EmbeddingSource;
 import dev.rwkvedge.spi.Footprint;
 import dev.rwkvedge.tensor.Tensor;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
@@ -131,20 +133,18 @@ public final class CachedEmbedding implements EmbeddingSource {
      */
     @Override
     public Footprint footprint() {
-        Footprint out = Footprint.NONE;
-        long rowsKept = capacity;
         if (backing instanceof DirectEmbedding d) {
             Tensor table = d.emb();
-            rowsKept = Math.min(capacity, table.rows());
-            double share = (1 - expectedHitRate) / table.rows();
-            out = Footprint.onDemand(table, share);
-        } else {
-            for (Footprint.Item i : backing.footprint().items()) {
-                out = out.plus(new Footprint(java.util.List.of(i.residency() == Footprint.Residency.RESIDENT
-                        && i.tensor() != null ? new Footprint.Item(i.tensor(), i.component(),
-                        Footprint.Residency.ON_DEMAND, i.bytes(), Double.NaN) : i)));
-            }
+            return Footprint.onDemand(table, (1 - expectedHitRate) / table.rows())
+                    .plus(Footprint.allocated(Component.EMBEDDING, 4L * Math.min(capacity, table.rows()) * dim));
         }
-        return out.plus(Footprint.allocated(Component.EMBEDDING, 4L * rowsKept * dim));
+        // Another backing source: its tensors become on demand, with no known share.
+        List<Footprint.Item> items = new ArrayList<>();
+        for (Footprint.Item i : backing.footprint().items()) {
+            boolean table = i.residency() == Footprint.Residency.RESIDENT && i.tensor() != null;
+            items.add(table ? new Footprint.Item(i.tensor(), i.component(), Footprint.Residency.ON_DEMAND, i.bytes(),
+                    Double.NaN) : i);
+        }
+        return new Footprint(items).plus(Footprint.allocated(Component.EMBEDDING, 4L * capacity * dim));
     }
 }

@@ -17,7 +17,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -66,7 +66,8 @@ final class CompressCommand implements Callable<Integer> {
         out.println();
         out.printf("%s → %s%n%n", r.modelName(), r.output());
         List<String[]> rows = new ArrayList<>();
-        Set<Component> comps = new LinkedHashSet<>(r.bytesBefore().keySet());
+        Set<Component> comps = EnumSet.noneOf(Component.class);
+        comps.addAll(r.bytesBefore().keySet());
         comps.addAll(r.bytesAfter().keySet());
         for (Component c : comps) {
             long b = r.bytesBefore().getOrDefault(c, 0L);

@@ -11,8 +11,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -129,7 +129,8 @@ public final class Reports {
         }
         h.append("</p>\n<h2>Bytes by component</h2>\n").append(barChart(r));
         h.append("<table><tr><th>component</th><th>before</th><th>after</th><th>after / before</th></tr>\n");
-        Set<Component> comps = new LinkedHashSet<>(r.bytesBefore().keySet());
+        Set<Component> comps = EnumSet.noneOf(Component.class);
+        comps.addAll(r.bytesBefore().keySet());
         comps.addAll(r.bytesAfter().keySet());
         for (Component c : comps) {
             long b = r.bytesBefore().getOrDefault(c, 0L);
@@ -190,7 +191,8 @@ public final class Reports {
                 + "<i>touched/token</i>: the expected share of those a token reads, as the compressors measured it.</p>\n");
         h.append("<table><tr><th>component</th><th>stored before</th><th>stored after</th><th>resident before</th>")
                 .append("<th>resident after</th><th>on demand after</th><th>touched/token after</th></tr>\n");
-        Set<Component> comps = new LinkedHashSet<>(b.components().keySet());
+        Set<Component> comps = EnumSet.noneOf(Component.class);
+        comps.addAll(b.components().keySet());
         comps.addAll(a.components().keySet());
         for (Component c : comps) {
             h.append(memoryRow(c.id(), b.components().get(c), a.components().get(c), "td"));
@@ -210,6 +212,7 @@ public final class Reports {
         MemoryAccount.Row b = before == null ? none : before;
         MemoryAccount.Row a = after == null ? none : after;
         String touched = Double.isNaN(a.touchedPerToken()) ? "unknown" : a.onDemand() == 0 ? "–"
+                : a.touchedPerToken() < 1 << 20 ? String.format(Locale.ROOT, "%.1f KiB", a.touchedPerToken() / 1024)
                 : mib(Math.round(a.touchedPerToken()));
         StringBuilder s = new StringBuilder("<tr>");
         for (String v : new String[] {name, mib(b.stored()), mib(a.stored()), mib(b.resident()), mib(a.resident()),
@@ -225,7 +228,8 @@ public final class Reports {
 
     /** Horizontal bars: one pair (before grey, after green) per component, scaled to the largest. */
     private static String barChart(PipelineResult r) {
-        Set<Component> comps = new LinkedHashSet<>(r.bytesBefore().keySet());
+        Set<Component> comps = EnumSet.noneOf(Component.class);
+        comps.addAll(r.bytesBefore().keySet());
         comps.addAll(r.bytesAfter().keySet());
         long max = 1;
         for (Component c : comps) {

@@ -1,6 +1,7 @@
 package dev.rwkvedge;
 
 import dev.rwkvedge.engine.Graph;
+import dev.rwkvedge.memory.MemoryAccount;
 import dev.rwkvedge.model.ModelConfig;
 import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.spi.ActivationObserver;
@@ -50,6 +51,14 @@ public final class RwkvModel implements AutoCloseable {
 
     public KernelBackend backend() {
         return backend;
+    }
+
+    /**
+     * Parameter memory by component (stored, resident, on demand, touched per token) from the operators this model
+     * bound, with the dense FP16/FP32 baseline of its shape (PAPER.md §6).
+     */
+    public MemoryAccount memoryAccount() {
+        return MemoryAccount.of(weights, graph.config(), graph.footprints());
     }
 
     /** A new session starting from the initial state. */

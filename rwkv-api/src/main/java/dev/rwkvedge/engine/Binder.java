@@ -6,13 +6,16 @@ import dev.rwkvedge.model.WeightFormatException;
 import dev.rwkvedge.operators.DenseFfn;
 import dev.rwkvedge.operators.ObservedLinear;
 import dev.rwkvedge.spi.FfnOperator;
+import dev.rwkvedge.spi.Footprint;
 import dev.rwkvedge.registry.Operators;
 import dev.rwkvedge.spi.ActivationObserver;
 import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.tensor.Tensor;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Looks up the tensors a {@link Block} needs and checks their sizes, so that a model with a wrong shape fails at
@@ -24,6 +27,7 @@ final class Binder {
     private final KernelBackend backend;
     private final ActivationObserver observer;
     private int maxOpScratch;
+    private final List<Footprint> footprints = new ArrayList<>();
 
     Binder(ModelWeights weights, ModelConfig config, KernelBackend backend, ActivationObserver observer) {
         this.weights = weights;
@@ -49,9 +53,15 @@ final class Binder {
         return maxOpScratch;
     }
 
+    /** What every operator bound so far holds, for the memory account. */
+    List<Footprint> footprints() {
+        return List.copyOf(footprints);
+    }
+
     /** A linear map of the operator vocabulary: dense, low-rank, or a plugin's operator. */
     LinearOperator linear(String name, int rows, int cols) {
         LinearOperator op = Operators.linear(weights, name, rows, cols);
+        footprints.add(op.footprint());
         if (observer != null) {
             op = new ObservedLinear(name, op, observer);
         }
@@ -67,7 +77,10 @@ final class Binder {
         String key = "blocks." + layer + ".ffn.key.weight";
         FfnOperator op = weights.contains(key) ? null : Operators.ffn(weights, layer, embd, ffn).orElse(null);
         if (op == null) {
+            // Each linear map records its own footprint.
             op = new DenseFfn(linear(key, ffn, embd), linear("blocks." + layer + ".ffn.value.weight", embd, ffn));
+        } else {
+            footprints.add(op.footprint());
         }
         maxOpScratch = Math.max(maxOpScratch, op.scratchPerToken());
         return op;
@@ -83,6 +96,7 @@ final class Binder {
         if (t.elementCount() != len) {
             throw bad(t, "has " + t.elementCount() + " elements, expected " + len);
         }
+        footprints.add(Footprint.decoded(t));
         return t.toFloatArray();
     }
 

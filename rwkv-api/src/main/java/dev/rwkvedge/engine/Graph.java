@@ -6,10 +6,14 @@ import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.operators.DirectEmbedding;
 import dev.rwkvedge.registry.Operators;
 import dev.rwkvedge.spi.EmbeddingSource;
+import dev.rwkvedge.spi.Footprint;
 import dev.rwkvedge.spi.ActivationObserver;
 import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * An RWKV model bound to a kernel backend: embedding, the layers of its version, and the head. Immutable and
@@ -35,6 +39,7 @@ public final class Graph {
     private final Block[] blocks;
     private final int maxLora;
     private final int maxOpScratch;
+    private final List<Footprint> footprints;
 
     private Graph(ModelWeights weights, KernelBackend backend, ActivationObserver observer) {
         this.config = ModelConfig.of(weights);
@@ -65,6 +70,9 @@ public final class Graph {
         }
         maxLora = lora;
         maxOpScratch = b.maxOpScratch();
+        List<Footprint> fp = new ArrayList<>(b.footprints());
+        fp.add(embedding.footprint());
+        footprints = List.copyOf(fp);
     }
 
     /**
@@ -85,6 +93,11 @@ public final class Graph {
 
     public KernelBackend backend() {
         return backend;
+    }
+
+    /** What each bound operator and the embedding source hold (resident, on demand), for the memory account. */
+    public List<Footprint> footprints() {
+        return footprints;
     }
 
     public Scratch newScratch() {

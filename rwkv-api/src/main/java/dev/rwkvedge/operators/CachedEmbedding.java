@@ -1,8 +1,13 @@
 package dev.rwkvedge.operators;
 
+import dev.rwkvedge.model.Component;
 import dev.rwkvedge.spi.EmbeddingSource;
+import dev.rwkvedge.spi.Footprint;
+import dev.rwkvedge.tensor.Tensor;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
@@ -26,6 +31,7 @@ public final class CachedEmbedding implements EmbeddingSource {
     private final LinkedHashMap<Integer, float[]> rows;
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
+    private final double expectedHitRate;
 
     /**
      * @param backing  where misses are read from (thread-safe)
@@ -33,12 +39,21 @@ public final class CachedEmbedding implements EmbeddingSource {
      * @param dim      floats per row
      */
     public CachedEmbedding(EmbeddingSource backing, int capacity, int dim) {
+        this(backing, capacity, dim, Double.NaN);
+    }
+
+    /**
+     * @param expectedHitRate the hit rate measured when the cache was configured (the {@code embedding-cache} step
+     *                        records it on the calibration text), NaN when unknown; only the memory account uses it
+     */
+    public CachedEmbedding(EmbeddingSource backing, int capacity, int dim, double expectedHitRate) {
         if (capacity < 1) {
             throw new IllegalArgumentException("embedding cache capacity must be at least 1, got " + capacity);
         }
         this.backing = backing;
         this.capacity = capacity;
         this.dim = dim;
+        this.expectedHitRate = expectedHitRate;
         this.rows = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<Integer, float[]> eldest) {
@@ -109,5 +124,27 @@ public final class CachedEmbedding implements EmbeddingSource {
     @Override
     public String kind() {
         return "cached";
+    }
+
+    /**
+     * The cached rows are resident ({@code 4·D} bytes each, at most one per vocabulary entry; the LRU's map entries
+     * are not counted); the backing table becomes on demand, of which a miss reads one row: the expected bytes per
+     * token are {@code (1 − hit rate) · row bytes} when the hit rate is known.
+     */
+    @Override
+    public Footprint footprint() {
+        if (backing instanceof DirectEmbedding d) {
+            Tensor table = d.emb();
+            return Footprint.onDemand(table, (1 - expectedHitRate) / table.rows())
+                    .plus(Footprint.allocated(Component.EMBEDDING, 4L * Math.min(capacity, table.rows()) * dim));
+        }
+        // Another backing source: its tensors become on demand, with no known share.
+        List<Footprint.Item> items = new ArrayList<>();
+        for (Footprint.Item i : backing.footprint().items()) {
+            boolean table = i.residency() == Footprint.Residency.RESIDENT && i.tensor() != null;
+            items.add(table ? new Footprint.Item(i.tensor(), i.component(), Footprint.Residency.ON_DEMAND, i.bytes(),
+                    Double.NaN) : i);
+        }
+        return new Footprint(items).plus(Footprint.allocated(Component.EMBEDDING, 4L * capacity * dim));
     }
 }

@@ -14,6 +14,8 @@ import java.util.Optional;
  */
 public final class CachedEmbeddingProvider implements OperatorProvider {
     public static final String CAPACITY_KEY = "embedding.cache.capacity";
+    /** The hit rate the {@code embedding-cache} step measured on the calibration tokens (memory account only). */
+    public static final String HIT_RATE_KEY = "embedding.cache.hit_rate";
 
     @Override
     public String name() {
@@ -41,6 +43,7 @@ public final class CachedEmbeddingProvider implements OperatorProvider {
             throw new WeightFormatException(weights.source(), "emb.weight", -1, "metadata " + CAPACITY_KEY + " is '"
                     + v + "', expected a positive whole number of rows");
         }
-        return Optional.of(new CachedEmbedding(direct, capacity, direct.dim()));
+        return Optional.of(new CachedEmbedding(direct, capacity, direct.dim(),
+                MetadataShares.share(weights, HIT_RATE_KEY)));
     }
 }

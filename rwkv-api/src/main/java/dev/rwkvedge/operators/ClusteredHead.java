@@ -1,5 +1,6 @@
 package dev.rwkvedge.operators;
 
+import dev.rwkvedge.spi.Footprint;
 import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.tensor.Tensor;
@@ -68,6 +69,9 @@ public final class ClusteredHead implements LinearOperator {
     private final int largest;
     private final long rowBytes;
     private final HeadStats stats;
+    private final Tensor rowsTensor;
+    private final Footprint decoded;
+    private final double expectedHeadShare;
 
     /**
      * @param centroids  H1, K × D (any dense dtype)
@@ -79,6 +83,17 @@ public final class ClusteredHead implements LinearOperator {
      */
     public ClusteredHead(Tensor centroids, float[] bias, Tensor rows, int[] order, int[] offsets, float[] logPrior,
                          ClusterSelection selection, Fallback fallback) {
+        this(centroids, bias, rows, order, offsets, logPrior, selection, fallback, Footprint.NONE, Double.NaN);
+    }
+
+    /**
+     * @param decoded           the file tensors the arrays above were decoded from (resident: bias, order, offsets,
+     *                          prior; load only: the token→cluster map), for the memory account
+     * @param expectedHeadShare the mean share of head rows computed per token measured when the head was built
+     *                          (the {@code cluster-head} step records it), NaN when unknown
+     */
+    public ClusteredHead(Tensor centroids, float[] bias, Tensor rows, int[] order, int[] offsets, float[] logPrior,
+                         ClusterSelection selection, Fallback fallback, Footprint decoded, double expectedHeadShare) {
         this.k = centroids.rows();
         this.dim = centroids.cols();
         this.vocab = rows.rows();
@@ -117,6 +132,9 @@ public final class ClusteredHead implements LinearOperator {
         }
         this.largest = max;
         this.stats = new HeadStats(k, vocab);
+        this.rowsTensor = rows;
+        this.decoded = decoded;
+        this.expectedHeadShare = expectedHeadShare;
     }
 
     public int clusters() {
@@ -240,5 +258,14 @@ public final class ClusteredHead implements LinearOperator {
     @Override
     public String kind() {
         return "clustered";
+    }
+
+    /**
+     * H1 and the decoded small tensors are resident; the head rows are on demand (PAPER.md §4: "original-head slices
+     * as L2"), of which the expected share measured when the head was built is read per token.
+     */
+    @Override
+    public Footprint footprint() {
+        return Footprint.resident(centroids).plus(decoded).plus(Footprint.onDemand(rowsTensor, expectedHeadShare));
     }
 }

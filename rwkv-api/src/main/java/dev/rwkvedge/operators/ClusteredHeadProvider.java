@@ -2,6 +2,7 @@ package dev.rwkvedge.operators;
 
 import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.model.WeightFormatException;
+import dev.rwkvedge.spi.Footprint;
 import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.spi.OperatorProvider;
 import dev.rwkvedge.tensor.DType;
@@ -40,6 +41,8 @@ public final class ClusteredHeadProvider implements OperatorProvider {
     public static final String META_K_MIN = PREFIX + "k_min";
     public static final String META_K_MAX = PREFIX + "k_max";
     public static final String META_FALLBACK = PREFIX + "fallback";
+    /** Mean share of the head rows computed per token on held-out states (memory account only). */
+    public static final String META_EXPECTED_SHARE = PREFIX + "expected_share";
 
     @Override
     public String name() {
@@ -78,7 +81,10 @@ public final class ClusteredHeadProvider implements OperatorProvider {
                     Integer.parseInt(m.getOrDefault(META_K_MIN, "3")),
                     Integer.parseInt(m.getOrDefault(META_K_MAX, Integer.toString(Math.max(3, Math.min(100, k))))));
             ClusteredHead.Fallback fb = ClusteredHead.Fallback.of(m.getOrDefault(META_FALLBACK, "pseudo"));
-            return Optional.of(new ClusteredHead(h1, bias, weight, order, offsets, prior, sel, fb));
+            Footprint decoded = Footprint.decoded(w.get(BIAS), w.get(PRIOR))
+                    .plus(Footprint.resident(w.get(ORDER), w.get(OFFSETS))).plus(Footprint.loadOnly(w.get(ASSIGN)));
+            return Optional.of(new ClusteredHead(h1, bias, weight, order, offsets, prior, sel, fb, decoded,
+                    MetadataShares.share(w, META_EXPECTED_SHARE)));
         } catch (IllegalArgumentException e) {
             throw new WeightFormatException(w.source(), WEIGHT, -1, "invalid clustered head: " + e.getMessage());
         }

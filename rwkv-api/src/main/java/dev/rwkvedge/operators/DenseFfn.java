@@ -1,6 +1,7 @@
 package dev.rwkvedge.operators;
 
 import dev.rwkvedge.spi.FfnOperator;
+import dev.rwkvedge.spi.Footprint;
 import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.spi.LinearOperator;
 
@@ -25,5 +26,10 @@ public record DenseFfn(LinearOperator key, LinearOperator value) implements FfnO
     @Override
     public String kind() {
         return "dense";
+    }
+
+    @Override
+    public Footprint footprint() {
+        return key.footprint().plus(value.footprint());
     }
 }

@@ -1,5 +1,6 @@
 package dev.rwkvedge.operators;
 
+import dev.rwkvedge.spi.Footprint;
 import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.tensor.Tensor;
@@ -29,5 +30,11 @@ public record DenseLinear(Tensor weight) implements LinearOperator {
     @Override
     public String kind() {
         return "dense";
+    }
+
+    /** The whole matrix is read for every token. */
+    @Override
+    public Footprint footprint() {
+        return Footprint.resident(weight);
     }
 }

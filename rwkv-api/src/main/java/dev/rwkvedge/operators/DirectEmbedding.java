@@ -1,6 +1,7 @@
 package dev.rwkvedge.operators;
 
 import dev.rwkvedge.spi.EmbeddingSource;
+import dev.rwkvedge.spi.Footprint;
 import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.tensor.Tensor;
 
@@ -24,5 +25,14 @@ public record DirectEmbedding(KernelBackend backend, Tensor emb, float[] ln0Weig
     @Override
     public String kind() {
         return "direct";
+    }
+
+    /**
+     * The whole table counts as resident: any row may be read for the next token, and the dense baseline of
+     * PAPER.md §6 counts it so. (Mapped, it is paged in row by row; the {@code cached} source makes that explicit.)
+     */
+    @Override
+    public Footprint footprint() {
+        return Footprint.resident(emb);
     }
 }

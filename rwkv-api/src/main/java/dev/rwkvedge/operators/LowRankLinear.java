@@ -1,5 +1,6 @@
 package dev.rwkvedge.operators;
 
+import dev.rwkvedge.spi.Footprint;
 import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.tensor.Tensor;
@@ -50,5 +51,11 @@ public record LowRankLinear(Tensor a, Tensor b) implements LinearOperator {
     @Override
     public String kind() {
         return "lowrank";
+    }
+
+    /** Both factors are read for every token. */
+    @Override
+    public Footprint footprint() {
+        return Footprint.resident(a, b);
     }
 }

@@ -1,6 +1,7 @@
 package dev.rwkvedge.operators;
 
 import dev.rwkvedge.spi.ActivationObserver;
+import dev.rwkvedge.spi.Footprint;
 import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.spi.LinearOperator;
 
@@ -35,5 +36,10 @@ public record ObservedLinear(String name, LinearOperator inner, ActivationObserv
     @Override
     public String kind() {
         return inner.kind();
+    }
+
+    @Override
+    public Footprint footprint() {
+        return inner.footprint();
     }
 }

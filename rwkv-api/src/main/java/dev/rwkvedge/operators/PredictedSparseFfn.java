@@ -1,6 +1,7 @@
 package dev.rwkvedge.operators;
 
 import dev.rwkvedge.spi.FfnOperator;
+import dev.rwkvedge.spi.Footprint;
 import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.tensor.ActivationQuant;
 import dev.rwkvedge.tensor.DType;
@@ -40,12 +41,25 @@ public final class PredictedSparseFfn implements FfnOperator {
     private final int mlpRank;
     private final FfnTraffic traffic = new FfnTraffic();
     private final ThreadLocal<SparseWorkspace> workspace;
+    private final Footprint predictorTensors;
+    private final double keyShare;
+    private final double valueShare;
 
     /**
      * @param key    F×C, F32, F16, BF16, Q8_0 or I8 with a row scale
      * @param valueT F×C (value transposed), same choice of types
      */
     public PredictedSparseFfn(NeuronPredictor predictor, Tensor key, Tensor valueT, int mlpRank) {
+        this(predictor, key, valueT, mlpRank, Footprint.NONE, Double.NaN, Double.NaN);
+    }
+
+    /**
+     * @param predictorTensors the file tensors the predictor was decoded from (resident), for the memory account
+     * @param keyShare         expected share of key rows read per token (the predicted density), NaN when unknown
+     * @param valueShare       expected share of value rows read per token (predicted and active), NaN when unknown
+     */
+    public PredictedSparseFfn(NeuronPredictor predictor, Tensor key, Tensor valueT, int mlpRank,
+                              Footprint predictorTensors, double keyShare, double valueShare) {
         if (key.rank() != 2 || valueT.rank() != 2 || key.rows() != valueT.rows() || key.cols() != valueT.cols()) {
             throw new IllegalArgumentException("sparse FFN needs key and transposed value of one shape F×C, got "
                     + key + " and " + valueT);
@@ -64,6 +78,9 @@ public final class PredictedSparseFfn implements FfnOperator {
         this.embd = key.cols();
         this.mlpRank = mlpRank;
         this.workspace = ThreadLocal.withInitial(() -> new SparseWorkspace(embd, ffn, this.mlpRank));
+        this.predictorTensors = predictorTensors;
+        this.keyShare = keyShare;
+        this.valueShare = valueShare;
     }
 
     public NeuronPredictor predictor() {
@@ -174,5 +191,14 @@ public final class PredictedSparseFfn implements FfnOperator {
     @Override
     public String kind() {
         return "predicted-sparse";
+    }
+
+    /**
+     * The predictor is resident (it runs for every token); the key and transposed value rows are on demand
+     * (PAPER.md §3.6), of which the expected shares measured by the {@code sparsity} step are read per token.
+     */
+    @Override
+    public Footprint footprint() {
+        return predictorTensors.plus(Footprint.onDemand(key, keyShare)).plus(Footprint.onDemand(valueT, valueShare));
     }
 }

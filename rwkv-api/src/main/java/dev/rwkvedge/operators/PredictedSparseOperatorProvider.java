@@ -3,6 +3,7 @@ package dev.rwkvedge.operators;
 import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.model.WeightFormatException;
 import dev.rwkvedge.spi.FfnOperator;
+import dev.rwkvedge.spi.Footprint;
 import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.spi.OperatorProvider;
 import dev.rwkvedge.tensor.DType;
@@ -38,6 +39,8 @@ public final class PredictedSparseOperatorProvider implements OperatorProvider {
         Tensor v = require(w, layer, SparseFfnTensors.VALUE_T);
         expectShape(w, k, ffn, embd);
         expectShape(w, v, ffn, embd);
+        java.util.List<Tensor> decoded = new java.util.ArrayList<>();
+        java.util.List<Tensor> decodedMlp = new java.util.ArrayList<>();
         MlpNeuronPredictor mlp = null;
         if (w.contains(SparseFfnTensors.name(layer, SparseFfnTensors.P1))) {
             Tensor p1 = require(w, layer, SparseFfnTensors.P1);
@@ -48,6 +51,7 @@ public final class PredictedSparseOperatorProvider implements OperatorProvider {
             expectShape(w, p1, h, embd);
             expectShape(w, p2, ffn, h);
             mlp = new MlpNeuronPredictor(p1.toFloatArray(), p2.toFloatArray(), bias.toFloatArray(), embd, ffn, thr.get(0));
+            decodedMlp.addAll(java.util.List.of(p1, p2, bias, thr));
         }
         SignNeuronPredictor sign = null;
         if (w.contains(SparseFfnTensors.name(layer, SparseFfnTensors.SIGN))) {
@@ -59,10 +63,12 @@ public final class PredictedSparseOperatorProvider implements OperatorProvider {
             }
             expectShape(w, bits, ffn, (embd + 7) / 8);
             sign = new SignNeuronPredictor(bits.data().toArray(ValueLayout.JAVA_BYTE), embd, ffn, q.get(0));
+            decoded.addAll(java.util.List.of(bits, q));
         }
         NeuronPredictor predictor;
         if (mlp != null && sign != null) {
             Tensor rule = require(w, layer, SparseFfnTensors.RULE);
+            decoded.add(rule);
             predictor = new EnsembleNeuronPredictor(mlp, sign,
                     rule.get(0) == 0 ? EnsembleNeuronPredictor.Rule.OR : EnsembleNeuronPredictor.Rule.AND);
         } else if (mlp != null) {
@@ -74,7 +80,17 @@ public final class PredictedSparseOperatorProvider implements OperatorProvider {
                     + SparseFfnTensors.name(layer, SparseFfnTensors.P1) + " or "
                     + SparseFfnTensors.name(layer, SparseFfnTensors.SIGN) + ")");
         }
-        return Optional.of(new PredictedSparseFfn(predictor, k, v, mlp == null ? 1 : mlp.rank()));
+        double keyShare = MetadataShares.share(w, SparseFfnTensors.keyShareMetadataKey(layer));
+        double valueShare = MetadataShares.share(w, SparseFfnTensors.valueShareMetadataKey(layer));
+        // Sign bits and scalars are copied as they are; the MLP is decoded to float32.
+        Footprint predictorFootprint = Footprint.resident(decoded).plus(Footprint.decoded(decodedMlp.toArray(Tensor[]::new)));
+        // sign_range records the midpoint the bits were cut at; the runtime never reads it.
+        Optional<Tensor> range = w.find(SparseFfnTensors.name(layer, SparseFfnTensors.SIGN_RANGE));
+        if (range.isPresent()) {
+            predictorFootprint = predictorFootprint.plus(Footprint.loadOnly(range.get()));
+        }
+        return Optional.of(new PredictedSparseFfn(predictor, k, v, mlp == null ? 1 : mlp.rank(), predictorFootprint,
+                keyShare, Double.isNaN(valueShare) ? keyShare : valueShare));
     }
 
     private static Tensor require(ModelWeights w, int layer, String suffix) {

@@ -1,5 +1,6 @@
 package dev.rwkvedge.operators;
 
+import dev.rwkvedge.spi.Footprint;
 import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.spi.LinearOperator;
 import dev.rwkvedge.tensor.Tensor;
@@ -42,6 +43,7 @@ public final class RwkvLiteLinear implements LinearOperator {
     private final Tensor w1;
     private final Tensor w2;
     private final float[] diag;
+    private final Tensor diagTensor;
     private final long diagBytes;
 
     /**
@@ -65,6 +67,7 @@ public final class RwkvLiteLinear implements LinearOperator {
                     + w1 + " and " + w2);
         }
         this.diag = diag == null ? null : diag.toFloatArray();
+        this.diagTensor = diag;
         this.diagBytes = diag == null ? 0 : diag.byteSize();
     }
 
@@ -122,5 +125,11 @@ public final class RwkvLiteLinear implements LinearOperator {
     @Override
     public String kind() {
         return form.kind();
+    }
+
+    /** Both factors are read for every token; the diagonal is copied to the heap at bind time. */
+    @Override
+    public Footprint footprint() {
+        return diagTensor == null ? Footprint.resident(w1, w2) : Footprint.resident(w1, w2).plus(Footprint.decoded(diagTensor));
     }
 }

@@ -28,6 +28,23 @@ public final class SparseFfnTensors {
     public static final String SIGN_QUANTILE = "predictor.sign_quantile";
     public static final String RULE = "predictor.rule";
 
+    /**
+     * Metadata key of the share of key rows block {@code L} reads per token (the predicted density measured on
+     * held-out calibration tokens), for the memory account: {@code sparsity.blocks.L.key_share}.
+     */
+    public static String keyShareMetadataKey(int layer) {
+        return "sparsity.blocks." + layer + ".key_share";
+    }
+
+    /**
+     * Metadata key of the share of value rows block {@code L} reads per token (neurons predicted and active):
+     * {@code sparsity.blocks.L.value_share}. When absent the key share is the bound (a value row is read only for a
+     * predicted neuron).
+     */
+    public static String valueShareMetadataKey(int layer) {
+        return "sparsity.blocks." + layer + ".value_share";
+    }
+
     /** Metadata key recording the FFN operator of block {@code L}: {@code operator.blocks.L.ffn}. */
     public static String operatorMetadataKey(int layer) {
         return "operator.blocks." + layer + ".ffn";

@@ -13,4 +13,13 @@ public interface EmbeddingSource {
 
     /** The source's name in the operator vocabulary, e.g. {@code direct} or {@code cached}. */
     String kind();
+
+    /**
+     * The tensors this operator holds and how (resident, on demand, load only), for the memory account. The default
+     * claims nothing, so every tensor it reads counts as resident: correct for a dense map, conservative otherwise.
+     */
+    default Footprint footprint() {
+        return Footprint.NONE;
+    }
+
 }

@@ -21,4 +21,13 @@ public interface FfnOperator {
 
     /** The operator's name in the vocabulary, e.g. {@code dense} or {@code predicted-sparse}. */
     String kind();
+
+    /**
+     * The tensors this operator holds and how (resident, on demand, load only), for the memory account. The default
+     * claims nothing, so every tensor it reads counts as resident: correct for a dense map, conservative otherwise.
+     */
+    default Footprint footprint() {
+        return Footprint.NONE;
+    }
+
 }

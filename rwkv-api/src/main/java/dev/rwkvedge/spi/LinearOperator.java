@@ -29,4 +29,13 @@ public interface LinearOperator {
 
     /** The operator's name in the vocabulary, e.g. {@code dense} or {@code lowrank}. */
     String kind();
+
+    /**
+     * The tensors this operator holds and how (resident, on demand, load only), for the memory account. The default
+     * claims nothing, so every tensor it reads counts as resident: correct for a dense map, conservative otherwise.
+     */
+    default Footprint footprint() {
+        return Footprint.NONE;
+    }
+
 }

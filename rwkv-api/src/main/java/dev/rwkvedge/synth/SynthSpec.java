@@ -1,5 +1,6 @@
 package dev.rwkvedge.synth;
 
+import dev.rwkvedge.model.DenseShape;
 import dev.rwkvedge.model.RwkvVersion;
 import dev.rwkvedge.tensor.DType;
 
@@ -36,6 +37,11 @@ public record SynthSpec(RwkvVersion version, int layers, int embd, int vocab, in
     }
 
     public int heads() {
-        return version == RwkvVersion.V4 ? embd : embd / headSize;
+        return denseShape().heads();
+    }
+
+    /** The dimensions of the model, with RWKV-LM's LoRA widths for this width. */
+    public DenseShape denseShape() {
+        return new DenseShape(version, layers, embd, vocab, ffn, headSize, DenseShape.Lora.defaults(embd));
     }
 }

@@ -1,5 +1,6 @@
 package dev.rwkvedge.synth;
 
+import dev.rwkvedge.model.DenseShape;
 import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.model.RwkvVersion;
 import dev.rwkvedge.tensor.DType;
@@ -7,6 +8,9 @@ import dev.rwkvedge.tensor.Half;
 import dev.rwkvedge.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
@@ -20,21 +24,30 @@ import java.util.stream.IntStream;
  * initialisation (RWKV-LM {@code model.py}): decay speeds spread over channels and layers, token-shift mixes in
  * (0, 1), LayerNorm weights 1 and biases 0. Every row is generated from its own seeded stream, so the result does
  * not depend on thread scheduling.
+ *
+ * <p>The same enumeration, without values, is the canonical tensor list of a dense model of a {@link DenseShape}
+ * ({@link #tensorShapes}): the memory account's dense baseline counts it.
  */
 public final class SyntheticModel {
     private static final double NOISE = 0.1;
 
-    private final SynthSpec spec;
+    private final DenseShape spec;
+    private final DType dtype;
+    private final long seed;
+    /** Null when only shapes are listed. */
     private final ModelWeights.Builder out;
+    private final Map<String, long[]> shapes = new LinkedHashMap<>();
     private int tensorIndex;
 
-    private SyntheticModel(SynthSpec spec) {
-        this.spec = spec;
-        this.out = ModelWeights.builder(null, "memory");
+    private SyntheticModel(DenseShape shape, DType dtype, long seed, boolean values) {
+        this.spec = shape;
+        this.dtype = dtype;
+        this.seed = seed;
+        this.out = values ? ModelWeights.builder(null, "memory") : null;
     }
 
     public static ModelWeights generate(SynthSpec spec) {
-        SyntheticModel m = new SyntheticModel(spec);
+        SyntheticModel m = new SyntheticModel(spec.denseShape(), spec.dtype(), spec.seed(), true);
         m.build();
         return m.out.metadata("synthetic", "true")
                 .metadata("synthetic.version", spec.version().id())
@@ -66,6 +79,13 @@ public final class SyntheticModel {
         vector("ln_out.weight", c, i -> 1.0);
         vector("ln_out.bias", c, i -> 0.0);
         matrix("head.weight", v, c);
+    }
+
+    /** Every tensor of a dense model of {@code shape}, name → shape, in file order; nothing is generated. */
+    public static Map<String, long[]> tensorShapes(DenseShape shape) {
+        SyntheticModel m = new SyntheticModel(shape, DType.F32, 0, false);
+        m.build();
+        return Collections.unmodifiableMap(m.shapes);
     }
 
     private static String b(int l, String s) {
@@ -147,8 +167,8 @@ public final class SyntheticModel {
         int c = spec.embd();
         int h = spec.heads();
         int s = spec.headSize();
-        int mixLora = c >= 2048 ? 64 : 32;
-        int decayLora = c >= 2048 ? 128 : 64;
+        int mixLora = spec.lora().mix();
+        int decayLora = spec.lora().decay();
         for (String n : new String[] {"x", "w", "k", "v", "r", "g"}) {
             vector(b(l, "att.time_maa_" + n), c, mix(l, n.equals("v") ? 0.7 : 1));
         }
@@ -174,10 +194,10 @@ public final class SyntheticModel {
         int c = spec.embd();
         int h = spec.heads();
         int s = spec.headSize();
-        int wLora = Math.max(32, c / 12 / 32 * 32);
-        int aLora = wLora;
-        int vLora = Math.max(32, c / 24 / 32 * 32);
-        int gLora = Math.max(32, c / 6 / 32 * 32);
+        int wLora = spec.lora().w();
+        int aLora = spec.lora().a();
+        int vLora = spec.lora().v();
+        int gLora = spec.lora().g();
         tensor(b(l, "att.x_rwkvag"), new long[] {6, 1, c}, i -> mix(l, 0.5 + 0.1 * (i / c)).applyAsDouble(i % c));
         tensor(b(l, "att.w0"), new long[] {1, 1, c}, i -> decaySpeed(i, c, l) + 0.5);
         small(b(l, "att.w1"), new long[] {wLora, c}, 0.01);
@@ -212,6 +232,10 @@ public final class SyntheticModel {
 
     /** An F32 tensor whose flat element i is {@code f(i)}. */
     private void tensor(String name, long[] shape, java.util.function.IntToDoubleFunction f) {
+        if (out == null) {
+            shapes.put(name, shape);
+            return;
+        }
         int n = Math.toIntExact(Tensor.count(shape));
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
@@ -223,7 +247,11 @@ public final class SyntheticModel {
 
     /** A small dense Gaussian tensor (LoRA factors), kept F32 as rwkv.cpp keeps v7 LoRAs. */
     private void small(String name, long[] shape, double std) {
-        SplittableRandom rnd = new SplittableRandom(spec.seed() * 1_000_003L + tensorIndex++);
+        if (out == null) {
+            shapes.put(name, shape);
+            return;
+        }
+        SplittableRandom rnd = new SplittableRandom(seed * 1_000_003L + tensorIndex++);
         int n = Math.toIntExact(Tensor.count(shape));
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
@@ -234,8 +262,12 @@ public final class SyntheticModel {
 
     /** A low-rank-plus-noise matrix of {@code rows × cols} in the spec's dtype. */
     private void matrix(String name, int rows, int cols) {
+        if (out == null) {
+            shapes.put(name, new long[] {rows, cols});
+            return;
+        }
         int r = Math.max(1, Math.min(rows, cols) / 4);
-        long base = spec.seed() * 1_000_003L + tensorIndex++;
+        long base = seed * 1_000_003L + tensorIndex++;
         float[] bMat = new float[r * cols];
         SplittableRandom rb = new SplittableRandom(base ^ 0x5DEECE66DL);
         for (int i = 0; i < bMat.length; i++) {
@@ -244,7 +276,7 @@ public final class SyntheticModel {
         float scale = (float) (1.0 / Math.sqrt(cols));
         float lowRank = (float) (scale / Math.sqrt(r));
         float noise = (float) (NOISE * scale);
-        boolean f16 = spec.dtype() == DType.F16;
+        boolean f16 = dtype == DType.F16;
         float[] f32 = f16 ? null : new float[rows * cols];
         short[] h16 = f16 ? new short[rows * cols] : null;
         IntStream.range(0, rows).parallel().forEach(row -> {
@@ -272,6 +304,6 @@ public final class SyntheticModel {
             }
         });
         MemorySegment seg = f16 ? MemorySegment.ofArray(h16) : MemorySegment.ofArray(f32);
-        out.put(new Tensor(name, spec.dtype(), new long[] {rows, cols}, seg));
+        out.put(new Tensor(name, dtype, new long[] {rows, cols}, seg));
     }
 }

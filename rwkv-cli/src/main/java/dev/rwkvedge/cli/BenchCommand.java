@@ -1,11 +1,7 @@
 package dev.rwkvedge.cli;
 
-import dev.rwkvedge.Rwkv;
-import dev.rwkvedge.RwkvModel;
-import dev.rwkvedge.Session;
 import dev.rwkvedge.json.Json;
-import dev.rwkvedge.model.ModelConfig;
-import dev.rwkvedge.tensor.Tensor;
+import dev.rwkvedge.tools.Bench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -13,28 +9,32 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
 
 /**
- * {@code bench}: decode and prefill speed of a model on a backend, set against the machine's memory bandwidth measured
- * in the same run. Decoding reads every weight once per token (the embedding only one row), so
- * {@code bytes per token / seconds per token} is the bandwidth the kernels achieve, and its ratio to a STREAM triad
- * with the same thread count says how close to the memory limit they run (rwkv.cpp's PERF.md does the same).
+ * {@code bench}: the {@link Bench} measurement, in this process or ({@code --runtime-only}) in a child JVM whose
+ * classpath holds only the thin runtime jars ({@link RuntimeJars}), so that its peak RSS is what a production app
+ * serving the model would cost, without picocli, Jackson, EJML, the pipeline or any compressor. The triad is measured
+ * here after the child has ended.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure decode ms/token, prefill tokens/s, weight bytes read per token, memory bandwidth "
-                + "(STREAM triad, same threads) and the achieved share of it, and peak RSS.")
+                + "(STREAM triad, same threads) and the achieved share of it, the parameter memory account "
+                + "(resident bytes by component, ratio vs dense FP16/FP32), and peak RSS.")
 final class BenchCommand implements Callable<Integer> {
+    private static final Pattern HEAP_SIZE = Pattern.compile("[1-9][0-9]*[kKmMgG]?");
+
     @Parameters(index = "0", paramLabel = "MODEL", description = "Model file.")
     Path model;
 
@@ -58,6 +58,15 @@ final class BenchCommand implements Callable<Integer> {
             description = "Size of each of the triad's three arrays (default: ${DEFAULT-VALUE}; far beyond the caches).")
     int triadMib;
 
+    @Option(names = "--runtime-only",
+            description = "Run the measurement in a child JVM whose classpath holds only rwkv-api, rwkv-format and the "
+                    + "runtime jars (from rwkv-cli/target/runtime/), and report its peak RSS.")
+    boolean runtimeOnly;
+
+    @Option(names = "--xmx", paramLabel = "SIZE",
+            description = "Maximum heap of the --runtime-only child JVM, e.g. 64m (default: the JVM's, a quarter of RAM).")
+    String xmx;
+
     @Option(names = "--json", description = "Print one JSON object instead of a table.")
     boolean json;
 
@@ -68,82 +77,27 @@ final class BenchCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Override
-    public Integer call() throws IOException {
-        if (tokens < 1 || promptTokens < 1 || warmup < 0 || prefillRuns < 1 || triadMib < 1) {
-            throw new IllegalArgumentException("--tokens, --prompt-tokens, --prefill-runs and --triad-mib must be "
-                    + "positive and --warmup not negative");
+    public Integer call() throws IOException, InterruptedException {
+        if (triadMib < 1) {
+            throw new IllegalArgumentException("--triad-mib must be positive");
         }
-        Map<String, Object> o = new LinkedHashMap<>();
-        int threads;
-        try (RwkvModel m = Rwkv.load(model, backend.toLoadOptions())) {
-            ModelConfig c = m.config();
-            threads = m.backend().threads();
-            long bytesPerToken = bytesPerToken(m);
-            int[] prompt = new int[promptTokens];
-            for (int i = 0; i < prompt.length; i++) {
-                prompt[i] = (int) ((i * 7919L + 13) % c.nVocab());
-            }
-
-            // Warm-up: one prefill (compiles the sequence-mode kernels) and some decode tokens.
-            Session s = m.newSession();
-            s.ingest(prompt);
-            float[] logits = new float[c.nVocab()];
-            int token = prompt[prompt.length - 1];
-            for (int i = 0; i < warmup; i++) {
-                s.eval(token, logits);
-                token = argmax(logits);
-            }
-
-            double[] ms = new double[tokens];
-            for (int i = 0; i < tokens; i++) {
-                long t0 = System.nanoTime();
-                s.eval(token, logits);
-                ms[i] = (System.nanoTime() - t0) / 1e6;
-                token = argmax(logits);
-            }
-            double[] prefillS = new double[prefillRuns];
-            for (int r = 0; r < prefillRuns; r++) {
-                Session p = m.newSession();
-                long t0 = System.nanoTime();
-                p.ingest(prompt);
-                prefillS[r] = (System.nanoTime() - t0) / 1e9;
-            }
-            double decodeMs = median(ms);
-            double prefillTps = promptTokens / median(prefillS);
-
-            // Live heap: collect the start-up and JIT warm-up garbage first.
-            System.gc();
-            Runtime rt = Runtime.getRuntime();
-            long heapUsed = rt.totalMemory() - rt.freeMemory();
-            long peakRss = peakRssBytes();
-
-            o.put("model", model.toString());
-            o.put("version", c.version().id());
-            o.put("n_layer", c.nLayer());
-            o.put("n_embd", c.nEmbd());
-            o.put("n_vocab", c.nVocab());
-            o.put("backend", m.backend().name());
-            o.put("threads", threads);
-            o.put("decode_tokens", tokens);
-            o.put("decode_ms_per_token", round(decodeMs, 3));
-            o.put("decode_ms_p10", round(percentile(ms, 0.10), 3));
-            o.put("decode_ms_p90", round(percentile(ms, 0.90), 3));
-            o.put("decode_tokens_per_s", round(1000 / decodeMs, 2));
-            o.put("prompt_tokens", promptTokens);
-            o.put("prefill_tokens_per_s", round(prefillTps, 2));
-            o.put("prefill_vs_decode", round(prefillTps / (1000 / decodeMs), 2));
-            o.put("bytes_per_token", bytesPerToken);
-            o.put("achieved_gb_per_s", round(bytesPerToken / (decodeMs / 1000) / 1e9, 2));
-            o.put("peak_rss_mb", peakRss < 0 ? -1 : round(peakRss / 1048576.0, 1));
-            o.put("heap_used_mb", round(heapUsed / 1048576.0, 1));
+        if (xmx != null && !runtimeOnly) {
+            throw new IllegalArgumentException("--xmx sets the heap of the --runtime-only child; add --runtime-only, or "
+                    + "bound this JVM's heap with RWKV_EDGE_JAVA_OPTS=-Xmx…");
         }
-        // The model is closed first: the triad's arrays must not count in the peak RSS reported above.
-        double triad = new MemoryBandwidth(threads, triadMib).triad(5);
-        o.put("triad_gb_per_s", round(triad / 1e9, 2));
-        double achieved = ((Number) o.get("bytes_per_token")).doubleValue()
-                / (((Number) o.get("decode_ms_per_token")).doubleValue() / 1000);
-        o.put("bandwidth_efficiency", round(achieved / triad, 3));
-
+        if (xmx != null && !HEAP_SIZE.matcher(xmx).matches()) {
+            throw new IllegalArgumentException("--xmx " + xmx + ": expected a size such as 256m, 1g or 65536k");
+        }
+        var options = new Bench.Options(model, backend.format, backend.backend, backend.toLoadOptions().threads(),
+                tokens, promptTokens, warmup, prefillRuns, runtimeOnly ? 0 : triadMib);
+        Map<String, Object> o;
+        if (runtimeOnly) {
+            o = runChild(options);
+            Bench.addTriad(o, triadMib);
+        } else {
+            o = new Bench(options).run();
+            o.put("runtime_only", false);
+        }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(Json.write(o));
@@ -154,25 +108,58 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Every tensor is read once per decoded token, except the embedding, of which one row (and its scale) is. */
-    static long bytesPerToken(RwkvModel m) {
-        long sum = 0;
-        for (Tensor t : m.weights().tensors()) {
-            if (t.name().equals("emb.weight")) {
-                sum += t.rowBytes();
-            } else if (t.name().equals(Tensor.rowScaleName("emb.weight"))) {
-                sum += 4;
-            } else {
-                sum += t.byteSize();
-            }
+    /** Runs {@link Bench#main} in a child JVM on the thin jars and returns its result plus how it was run. */
+    private Map<String, Object> runChild(Bench.Options op) throws IOException, InterruptedException {
+        List<Path> jars = RuntimeJars.classpath();
+        List<String> jvm = new ArrayList<>();
+        if (xmx != null) {
+            jvm.add("-Xmx" + xmx);
         }
-        return sum;
+        jvm.addAll(List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"));
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvm);
+        cmd.add("-cp");
+        cmd.add(String.join(File.pathSeparator, jars.stream().map(Path::toString).toList()));
+        cmd.add(Bench.class.getName());
+        cmd.addAll(List.of(op.model().toString(), "--tokens", Integer.toString(op.tokens()), "--prompt-tokens",
+                Integer.toString(op.promptTokens()), "--warmup", Integer.toString(op.warmup()), "--prefill-runs",
+                Integer.toString(op.prefillRuns()), "--triad-mib", "0", "--threads", Integer.toString(op.threads()),
+                "--backend", op.backend(), "--format", op.format()));
+        Path err = Files.createTempFile("rwkv-edge-bench", ".err");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectError(err.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int code = p.waitFor();
+            String stderr = Files.readString(err).lines()
+                    .filter(l -> !l.startsWith("WARNING: Using incubator modules")).reduce((a, b) -> a + " " + b).orElse("");
+            if (code != 0) {
+                String msg = "runtime-only bench (child JVM, exit " + code + "): "
+                        + (stderr.isBlank() ? "no message" : stderr.replaceFirst("^rwkv-edge bench: ", ""));
+                if (code == 2) {
+                    throw new IllegalArgumentException(msg);
+                }
+                throw new IllegalStateException(msg);
+            }
+            Map<String, Object> o = Json.parseObject(stdout.strip());
+            o.put("runtime_only", true);
+            o.put("child_classpath", jars.stream().map(j -> j.getFileName().toString()).toList());
+            o.put("child_jvm_options", jvm);
+            return o;
+        } finally {
+            Files.deleteIfExists(err);
+        }
     }
 
+    @SuppressWarnings("unchecked")
     private static void printText(PrintWriter out, Map<String, Object> o) {
         out.printf("model     %s (RWKV %s, %s layers × %s, vocab %s)%n", o.get("model"), o.get("version"),
                 o.get("n_layer"), o.get("n_embd"), o.get("n_vocab"));
-        out.printf("backend   %s, %s threads%n%n", o.get("backend"), o.get("threads"));
+        out.printf("backend   %s, %s threads%s%n%n", o.get("backend"), o.get("threads"),
+                Boolean.TRUE.equals(o.get("runtime_only")) ? ", runtime-only child JVM (" + String.join(" ",
+                        (List<String>) o.get("child_jvm_options")) + "; " + String.join(", ",
+                        (List<String>) o.get("child_classpath")) + ")" : "");
         List<String[]> rows = new ArrayList<>();
         rows.add(row("decode", o.get("decode_ms_per_token") + " ms/token (p10 " + o.get("decode_ms_p10") + ", p90 "
                 + o.get("decode_ms_p90") + "), " + o.get("decode_tokens_per_s") + " tokens/s"));
@@ -182,58 +169,19 @@ final class BenchCommand implements Callable<Integer> {
         rows.add(row("bandwidth", o.get("achieved_gb_per_s") + " GB/s achieved, triad " + o.get("triad_gb_per_s")
                 + " GB/s, efficiency " + String.format(Locale.ROOT, "%.1f%%",
                 100 * ((Number) o.get("bandwidth_efficiency")).doubleValue())));
-        rows.add(row("memory", "peak RSS " + o.get("peak_rss_mb") + " MB, heap in use " + o.get("heap_used_mb") + " MB"));
+        rows.add(row("parameters", Table.bytes(((Number) o.get("resident_param_bytes")).longValue()) + " resident; "
+                + "dense FP16 is " + o.get("ratio_vs_fp16") + "× that, dense FP32 " + o.get("ratio_vs_fp32") + "×"));
+        rows.add(row("memory", "peak RSS " + o.get("peak_rss_mb") + " MB; now RSS " + o.get("rss_mb") + " MB = anonymous "
+                + o.get("rss_anon_mb") + " MB (heap, JIT, metaspace, copies) + file " + o.get("rss_file_mb")
+                + " MB (of which model mapping " + o.get("rss_model_file_mb") + " MB)"));
+        rows.add(row("heap", o.get("heap_used_mb") + " MB in use after GC, " + o.get("heap_committed_mb")
+                + " MB committed, max " + o.get("heap_max_mb") + " MB"));
         Table.print(out, new String[] {"MEASURE", "RESULT"}, rows);
+        out.println();
+        MemoryTable.print(out, (Map<String, Object>) o.get("memory"));
     }
 
     private static String[] row(String k, String v) {
         return new String[] {k, v};
-    }
-
-    /** VmHWM (peak resident set) of this process from /proc/self/status, or −1 where there is none. */
-    static long peakRssBytes() {
-        Path status = Path.of("/proc/self/status");
-        if (!Files.isReadable(status)) {
-            return -1;
-        }
-        try {
-            for (String line : Files.readAllLines(status)) {
-                if (line.startsWith("VmHWM:")) {
-                    String[] f = line.substring(6).trim().split("\\s+");
-                    return Long.parseLong(f[0]) * 1024;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
-    }
-
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    static double median(double[] v) {
-        return percentile(v, 0.5);
-    }
-
-    static double percentile(double[] v, double q) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        double pos = q * (s.length - 1);
-        int lo = (int) Math.floor(pos);
-        int hi = (int) Math.ceil(pos);
-        return s[lo] + (s[hi] - s[lo]) * (pos - lo);
-    }
-
-    private static double round(double v, int digits) {
-        double f = Math.pow(10, digits);
-        return Math.round(v * f) / f;
     }
 }

@@ -1,10 +1,14 @@
 package dev.rwkvedge.cli;
 
+import dev.rwkvedge.RwkvException;
+import dev.rwkvedge.RwkvModel;
 import dev.rwkvedge.json.Json;
 import dev.rwkvedge.model.Component;
 import dev.rwkvedge.model.ModelConfig;
 import dev.rwkvedge.model.ModelWeights;
+import dev.rwkvedge.registry.KernelBackends;
 import dev.rwkvedge.registry.WeightFormats;
+import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.tensor.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,9 +27,16 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
-/** {@code inspect}: what a model file holds: version, dimensions, dtypes, parameters and bytes by component. */
+/**
+ * {@code inspect}: what a model file holds: version, dimensions, dtypes, parameters and bytes by component, and the
+ * memory account of the model as the engine binds it (stored, resident, on-demand and per-token bytes by component,
+ * ratios against the dense FP16/FP32 model). Binding uses the scalar backend: it only decides which operator serves
+ * each map, nothing is computed.
+ */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = "Show a model's version, dimensions, data types, and parameter and byte counts by component.")
+        description = "Show a model's version, dimensions, data types, parameter and byte counts by component, and its "
+                + "memory account: stored, resident, on-demand and per-token bytes by component against the dense "
+                + "FP16/FP32 model.")
 final class InspectCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "Model file.")
     Path model;
@@ -56,11 +67,21 @@ final class InspectCommand implements Callable<Integer> {
                 bt[0]++;
                 bt[1] += t.byteSize();
             }
+            // A file inspect can read may still not bind (an operator whose provider is not installed): the account
+            // then says why instead of failing the whole command.
+            Map<String, Object> memory;
+            try (KernelBackend backend = KernelBackends.create("scalar", 1)) {
+                memory = RwkvModel.of(w, backend, false).memoryAccount().toMap();
+            } catch (RwkvException e) {
+                memory = Map.of("error", e.getMessage());
+            }
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
-                out.println(Json.write(toJson(w, c, byComponent, byType)));
+                Map<String, Object> o = toJson(w, c, byComponent, byType);
+                o.put("memory", memory);
+                out.println(Json.write(o));
             } else {
-                printText(out, w, c, byComponent, byType);
+                printText(out, w, c, byComponent, byType, memory);
             }
             out.flush();
         }
@@ -110,7 +131,7 @@ final class InspectCommand implements Callable<Integer> {
     }
 
     private void printText(PrintWriter out, ModelWeights w, ModelConfig c, Map<Component, long[]> byComponent,
-                           Map<String, long[]> byType) throws java.io.IOException {
+                           Map<String, long[]> byType, Map<String, Object> memory) throws java.io.IOException {
         out.printf("file        %s (%s, %s)%n", model, w.format(), Table.bytes(Files.size(model)));
         out.printf("model       RWKV %s%s, %d layers, n_embd %d, vocab %d, ffn %d%n", c.version().id(),
                 "true".equals(w.metadata().get("synthetic")) ? " (synthetic)" : "",
@@ -129,6 +150,12 @@ final class InspectCommand implements Callable<Integer> {
         List<String[]> types = new ArrayList<>();
         byType.forEach((k, v) -> types.add(new String[] {k, Long.toString(v[0]), Table.bytes(v[1])}));
         Table.print(out, new String[] {"DTYPE", "TENSORS", "BYTES"}, types);
+        out.println();
+        if (memory.containsKey("error")) {
+            out.println("memory account unavailable: " + memory.get("error"));
+        } else {
+            MemoryTable.print(out, memory);
+        }
         if (tensors) {
             out.println();
             List<String[]> ts = new ArrayList<>();

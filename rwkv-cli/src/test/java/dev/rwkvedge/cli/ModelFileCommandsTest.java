@@ -47,6 +47,36 @@ class ModelFileCommandsTest {
         }
     }
 
+    /**
+     * inspect's memory account: components add up to the total, stored equals the file's tensor bytes, and the dense
+     * baseline of a dense fixture is its own parameter count (tiny 6v0: 1,028,352), so the FP16 file of it is
+     * exactly 2 bytes per parameter for the matrices; the text has the table and the ratios.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void inspectShowsTheMemoryAccount() {
+        String model = Fixtures.require("models/tiny/tiny-rwkv-6v0-1m-FP32.bin").toString();
+        CliRunner r = CliRunner.run("inspect", model, "--json");
+        assertEquals(0, r.code(), r.err());
+        Map<String, Object> o = Json.parseObject(r.out().strip());
+        Map<String, Object> memory = (Map<String, Object>) o.get("memory");
+        assertEquals(1_028_352L, memory.get("dense_parameters"));
+        assertEquals(o.get("parameters"), memory.get("dense_parameters"));
+        Map<String, Object> total = (Map<String, Object>) memory.get("total");
+        assertEquals(o.get("tensor_bytes"), total.get("stored_bytes"));
+        assertEquals(o.get("tensor_bytes"), total.get("resident_bytes"));
+        assertEquals(0L, total.get("on_demand_bytes"));
+        long stored = 0;
+        for (Object c : ((Map<String, Object>) memory.get("components")).values()) {
+            stored += ((Number) ((Map<String, Object>) c).get("stored_bytes")).longValue();
+        }
+        assertEquals(total.get("stored_bytes"), stored);
+        assertEquals(1.0, ((Number) memory.get("ratio_vs_fp32")).doubleValue(), 1e-9);
+        CliRunner text = CliRunner.run("inspect", model);
+        assertTrue(text.out().contains("RESIDENT") && text.out().contains("ON DEMAND")
+                && text.out().contains("dense model 1,028,352 parameters"), text.out());
+    }
+
     @ParameterizedTest
     @CsvSource({
             "bad-truncated-mid-tensor.pth, truncated",

@@ -1,6 +1,7 @@
 package dev.rwkvedge.pipeline;
 
 import dev.rwkvedge.eval.EvalResult;
+import dev.rwkvedge.memory.MemoryAccount;
 import dev.rwkvedge.model.Component;
 import dev.rwkvedge.model.ModelConfig;
 import dev.rwkvedge.spi.CompressionReport;
@@ -10,11 +11,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a pipeline run produced: the output file, sizes before and after by component, each step's report and
- * duration, and evaluations before and after (null without {@code eval:}).
+ * What a pipeline run produced: the output file, sizes before and after by component, the memory account of the
+ * original model and of the written one as the runtime binds them, each step's report and duration, and evaluations
+ * before and after (null without {@code eval:}).
  */
 public record PipelineResult(Path descriptor, Path output, String outputFormat, ModelConfig config, String modelName,
                              Map<Component, Long> bytesBefore, Map<Component, Long> bytesAfter,
+                             MemoryAccount memoryBefore, MemoryAccount memoryAfter,
                              List<StepOutcome> steps, EvalResult evalBefore, EvalResult evalAfter,
                              boolean byteLevel, long millis) {
 

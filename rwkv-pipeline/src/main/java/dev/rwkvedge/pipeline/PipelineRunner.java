@@ -5,6 +5,7 @@ import dev.rwkvedge.RwkvModel;
 import dev.rwkvedge.Session;
 import dev.rwkvedge.eval.EvalResult;
 import dev.rwkvedge.eval.Evaluator;
+import dev.rwkvedge.memory.MemoryAccount;
 import dev.rwkvedge.model.ModelConfig;
 import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.registry.Compressors;
@@ -79,8 +80,17 @@ public final class PipelineRunner {
                 }
             }
             boolean byteLevel = tokenizer.name().equals("byte");
+            MemoryAccount memoryBefore;
+            MemoryAccount memoryAfter;
+            try (RwkvModel ref = RwkvModel.of(original, backend, false);
+                 ModelWeights written = WeightFormats.open(d.output().path(), d.output().format());
+                 RwkvModel out = RwkvModel.of(written, backend, false)) {
+                memoryBefore = ref.memoryAccount();
+                memoryAfter = out.memoryAccount();
+            }
             PipelineResult result = new PipelineResult(d.source(), d.output().path(), d.output().format(), config,
-                    modelName(d), ModelSizes.byComponent(original), ModelSizes.byComponent(current), outcomes,
+                    modelName(d), ModelSizes.byComponent(original), ModelSizes.byComponent(current), memoryBefore,
+                    memoryAfter, outcomes,
                     before, after, byteLevel, (System.nanoTime() - t0) / 1_000_000);
             if (d.report() != null) {
                 Reports.write(result, d.report());

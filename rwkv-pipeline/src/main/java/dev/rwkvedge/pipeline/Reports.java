@@ -3,6 +3,7 @@ package dev.rwkvedge.pipeline;
 import dev.rwkvedge.eval.EvalResult;
 import dev.rwkvedge.io.AtomicFiles;
 import dev.rwkvedge.json.Json;
+import dev.rwkvedge.memory.MemoryAccount;
 import dev.rwkvedge.model.Component;
 import dev.rwkvedge.spi.CompressionReport;
 
@@ -10,8 +11,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -19,8 +20,9 @@ import java.util.Set;
 
 /**
  * Writes a pipeline run as {@code report.json} (for tools) and a self-contained {@code report.html} (for people:
- * inline CSS and SVG, no scripts, no network): bytes by component before and after as a bar chart, each step's
- * metrics and per-item table, and evaluation before and after.
+ * inline CSS and SVG, no scripts, no network): bytes by component before and after as a bar chart, the memory
+ * account before and after (stored, resident, on-demand and per-token bytes by component; ratios against the dense
+ * FP16/FP32 model), each step's metrics and per-item table, and evaluation before and after.
  */
 public final class Reports {
     private Reports() {
@@ -53,6 +55,9 @@ public final class Reports {
         o.put("total_bytes_before", r.totalBefore());
         o.put("total_bytes_after", r.totalAfter());
         o.put("compression_ratio", (double) r.totalBefore() / Math.max(1, r.totalAfter()));
+        o.put("memory_before", r.memoryBefore().toMap());
+        o.put("memory_after", r.memoryAfter().toMap());
+        o.put("resident_ratio", (double) r.memoryBefore().total().resident() / Math.max(1, r.memoryAfter().total().resident()));
         List<Object> steps = new ArrayList<>();
         for (PipelineResult.StepOutcome s : r.steps()) {
             Map<String, Object> so = new LinkedHashMap<>();
@@ -124,7 +129,8 @@ public final class Reports {
         }
         h.append("</p>\n<h2>Bytes by component</h2>\n").append(barChart(r));
         h.append("<table><tr><th>component</th><th>before</th><th>after</th><th>after / before</th></tr>\n");
-        Set<Component> comps = new LinkedHashSet<>(r.bytesBefore().keySet());
+        Set<Component> comps = EnumSet.noneOf(Component.class);
+        comps.addAll(r.bytesBefore().keySet());
         comps.addAll(r.bytesAfter().keySet());
         for (Component c : comps) {
             long b = r.bytesBefore().getOrDefault(c, 0L);
@@ -134,6 +140,7 @@ public final class Reports {
         }
         h.append("<tr><th>total</th><th>").append(mib(r.totalBefore())).append("</th><th>").append(mib(r.totalAfter()))
                 .append("</th><th>").append(String.format(Locale.ROOT, "%.3f", 1 / ratio)).append("</th></tr></table>\n");
+        h.append(memoryTable(r));
         if (r.evalBefore() != null) {
             h.append("<h2>Evaluation</h2>\n<table><tr><th>metric</th><th>before</th><th>after</th></tr>\n");
             Map<String, Object> b = r.evalBefore().toMap(r.byteLevel());
@@ -174,13 +181,55 @@ public final class Reports {
         return h.toString();
     }
 
+    /** Stored and resident bytes by component before and after, the after model's on-demand bytes, and the ratios. */
+    private static String memoryTable(PipelineResult r) {
+        MemoryAccount b = r.memoryBefore();
+        MemoryAccount a = r.memoryAfter();
+        StringBuilder h = new StringBuilder("<h2>Memory</h2>\n<p>As the runtime binds each model. <i>Stored</i>: bytes in "
+                + "the file. <i>Resident</i>: must stay in RAM (read for every token, or copied at load). <i>On demand</i>: "
+                + "mapped rows of which a token reads only some (FFN rows, head rows, the table behind an embedding cache); "
+                + "<i>touched/token</i>: the expected share of those a token reads, as the compressors measured it.</p>\n");
+        h.append("<table><tr><th>component</th><th>stored before</th><th>stored after</th><th>resident before</th>")
+                .append("<th>resident after</th><th>on demand after</th><th>touched/token after</th></tr>\n");
+        Set<Component> comps = EnumSet.noneOf(Component.class);
+        comps.addAll(b.components().keySet());
+        comps.addAll(a.components().keySet());
+        for (Component c : comps) {
+            h.append(memoryRow(c.id(), b.components().get(c), a.components().get(c), "td"));
+        }
+        h.append(memoryRow("total", b.total(), a.total(), "th")).append("</table>\n");
+        h.append(String.format(Locale.ROOT, "<p>Dense model of this shape: %,d parameters, %s at FP16, %s at FP32. "
+                        + "Resident after: <b>%.2f×</b> less than dense FP16 (%.2f× FP32); stored after: %.2f× less than "
+                        + "FP16 (%.2f× FP32). Resident before → after: %.2f×.</p>\n",
+                a.dense().parameters(), mib(a.dense().fp16Bytes()), mib(a.dense().fp32Bytes()), a.ratioVsFp16(),
+                a.ratioVsFp32(), a.storedRatioVsFp16(), a.storedRatioVsFp32(),
+                (double) b.total().resident() / Math.max(1, a.total().resident())));
+        return h.toString();
+    }
+
+    private static String memoryRow(String name, MemoryAccount.Row before, MemoryAccount.Row after, String cell) {
+        MemoryAccount.Row none = new MemoryAccount.Row(0, 0, 0, 0);
+        MemoryAccount.Row b = before == null ? none : before;
+        MemoryAccount.Row a = after == null ? none : after;
+        String touched = Double.isNaN(a.touchedPerToken()) ? "unknown" : a.onDemand() == 0 ? "–"
+                : a.touchedPerToken() < 1 << 20 ? String.format(Locale.ROOT, "%.1f KiB", a.touchedPerToken() / 1024)
+                : mib(Math.round(a.touchedPerToken()));
+        StringBuilder s = new StringBuilder("<tr>");
+        for (String v : new String[] {name, mib(b.stored()), mib(a.stored()), mib(b.resident()), mib(a.resident()),
+                mib(a.onDemand()), touched}) {
+            s.append('<').append(cell).append('>').append(esc(v)).append("</").append(cell).append('>');
+        }
+        return s.append("</tr>\n").toString();
+    }
+
     private static double metric(EvalResult e, boolean byteLevel) {
         return byteLevel ? e.bitsPerByte() : e.perplexity();
     }
 
     /** Horizontal bars: one pair (before grey, after green) per component, scaled to the largest. */
     private static String barChart(PipelineResult r) {
-        Set<Component> comps = new LinkedHashSet<>(r.bytesBefore().keySet());
+        Set<Component> comps = EnumSet.noneOf(Component.class);
+        comps.addAll(r.bytesBefore().keySet());
         comps.addAll(r.bytesAfter().keySet());
         long max = 1;
         for (Component c : comps) {

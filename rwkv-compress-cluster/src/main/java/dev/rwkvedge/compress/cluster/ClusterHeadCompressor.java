@@ -129,6 +129,11 @@ final class ClusterHeadCompressor implements Compressor {
         int from = train;
         int to = Math.min(n, train + MAX_COMPARED);
         HoldoutEvaluation eval = HoldoutEvaluation.run(context.backend(), head, bound, cal.states(), from, to);
+        if (!Double.isNaN(eval.work().meanHeadShare())) {
+            // For the memory account: the share of head rows a token reads, measured on held-out states.
+            out = out.toBuilder().metadata(ClusteredHeadProvider.META_EXPECTED_SHARE,
+                    Double.toString(eval.work().meanHeadShare())).build();
+        }
 
         CompressionReport r = new CompressionReport(step)
                 .metric("vocab", vocab)

@@ -42,8 +42,11 @@ final class EmbeddingCacheCompressor implements Compressor {
                 .metric("distinct_tokens", distinct(tokens))
                 .metric("cache_bytes", 4L * Math.min(capacity, vocab) * dim)
                 .metric("embedding_table_bytes", emb.byteSize());
+        // The hit rate is recorded for the memory account (expected table bytes read per token); none without tokens.
         ModelWeights out = weights.toBuilder()
-                .metadata(CachedEmbeddingProvider.CAPACITY_KEY, Integer.toString(capacity)).build();
+                .metadata(CachedEmbeddingProvider.CAPACITY_KEY, Integer.toString(capacity))
+                .metadata(CachedEmbeddingProvider.HIT_RATE_KEY,
+                        tokens.length == 0 ? null : Double.toString(simulated.hitRate())).build();
         return new CompressionResult(out, r);
     }
 

@@ -4,6 +4,8 @@ import dev.rwkvedge.RwkvException;
 import dev.rwkvedge.RwkvModel;
 import dev.rwkvedge.eval.EvalResult;
 import dev.rwkvedge.eval.Evaluator;
+import dev.rwkvedge.memory.MemoryAccount;
+import dev.rwkvedge.model.Component;
 import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.operators.ClusteredHeadProvider;
 import dev.rwkvedge.registry.Compressors;
@@ -98,8 +100,14 @@ class ClusterHeadCompressorTest {
         assertTrue((double) m.get("h1_kl_train") < (double) m.get("h1_kl_init_train"), "distillation lowers the KL: " + m);
         double share = (double) m.get("head_share_mean");
         assertTrue(share > 0 && share < 1, "share " + share);
+        assertEquals(Double.toString(share), r.weights().metadata().get(ClusteredHeadProvider.META_EXPECTED_SHARE));
         try (RwkvModel dense = RwkvModel.of(original, backend, false);
              RwkvModel clustered = RwkvModel.of(r.weights(), backend, false)) {
+            // The memory account reads the recorded share: the head rows are on demand, that share of them per token.
+            MemoryAccount.Row head = clustered.memoryAccount().components().get(Component.HEAD);
+            long rows = r.weights().get(ClusteredHeadProvider.WEIGHT).byteSize();
+            assertEquals(rows, head.onDemand());
+            assertEquals(share * rows, head.touchedPerToken(), 1e-6);
             EvalResult e = Evaluator.evaluate(clustered, dense, heldOut, null, null);
             assertTrue(Double.isFinite(e.nll()), "pseudo-logits give every token mass");
             assertTrue(e.top1Agreement() > 0.8, "agreement " + e.top1Agreement());

@@ -1,6 +1,8 @@
 package dev.rwkvedge.compress.cluster;
 
 import dev.rwkvedge.RwkvModel;
+import dev.rwkvedge.memory.MemoryAccount;
+import dev.rwkvedge.model.Component;
 import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.operators.CachedEmbedding;
 import dev.rwkvedge.operators.CachedEmbeddingProvider;
@@ -11,6 +13,7 @@ import dev.rwkvedge.spi.CompressionResult;
 import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.spi.Params;
 import dev.rwkvedge.RwkvException;
+import dev.rwkvedge.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -39,7 +42,17 @@ class EmbeddingCacheCompressorTest {
             assertInstanceOf(CachedEmbedding.class, Operators.embedding(r.weights(), direct));
             double hit = (double) r.report().metrics().get("hit_rate_on_calibration");
             assertTrue(hit > 0.5 && hit < 1, "hit rate " + hit);
+            assertEquals(Double.toString(hit), r.weights().metadata().get(CachedEmbeddingProvider.HIT_RATE_KEY));
             try (RwkvModel dense = RwkvModel.of(w, backend, false); RwkvModel cached = RwkvModel.of(r.weights(), backend, false)) {
+                // Memory account: 32 cached F32 rows and ln0 resident, the table on demand, a miss reading one row.
+                Tensor table = w.get("emb.weight");
+                int d = table.cols();
+                MemoryAccount.Row e = cached.memoryAccount().components().get(Component.EMBEDDING);
+                assertEquals(32L * d * 4 + 2L * d * 4, e.resident());
+                assertEquals(table.byteSize(), e.onDemand());
+                assertEquals((1 - hit) * table.rowBytes(), e.touchedPerToken(), 1e-9);
+                assertEquals(table.byteSize() + 2L * d * 4,
+                        dense.memoryAccount().components().get(Component.EMBEDDING).resident());
                 float[][] a = dense.newSession().evalSequenceAllLogits(tokens);
                 float[][] b = cached.newSession().evalSequenceAllLogits(tokens);
                 for (int t = 0; t < a.length; t++) {

@@ -17,6 +17,14 @@ import dev.rwkvedge.operators.SparseWorkspace;
 public record PredictorQuality(int tokens, double recall, double precision, double trueSparsity,
                                double predictedSparsity, double bytesPerToken) {
 
+    /**
+     * Share of the neurons both predicted and active per token, i.e. of the value rows the predicted-sparse FFN
+     * reads: {@code recall · (1 − trueSparsity)}.
+     */
+    public double valueShare() {
+        return recall * (1 - trueSparsity);
+    }
+
     /** Runs {@code predictor} on tokens {@code [from, to)} of {@code data}. */
     public static PredictorQuality measure(NeuronPredictor predictor, int mlpRank, LayerActivations data, int from,
                                            int to, long keyRowBytes, long valueRowBytes) {

@@ -188,9 +188,14 @@ final class SparsityCompressor implements Compressor {
             row.put("recall", q.recall());
             row.put("precision", q.precision());
             bytes = q.bytesPerToken();
+            // Recorded for the memory account: the rows a token reads on held-out tokens (PAPER.md §3.5).
+            out.metadata(SparseFfnTensors.keyShareMetadataKey(l), Double.toString(1 - q.predictedSparsity()));
+            out.metadata(SparseFfnTensors.valueShareMetadataKey(l), Double.toString(q.valueShare()));
         } else {
             int keep = SignNeuronPredictor.keepCount(signQ, ffn);
             row.put("predicted_sparsity", 1 - (double) keep / ffn);
+            out.metadata(SparseFfnTensors.keyShareMetadataKey(l), Double.toString((double) keep / ffn));
+            out.metadata(SparseFfnTensors.valueShareMetadataKey(l), null);
             bytes = predictor.bytesPerToken() + keep * (double) (key.rowBytes() + valueT.rowBytes());
         }
         row.put("bytes_per_token", Math.round(bytes));

@@ -8,6 +8,7 @@ import dev.rwkvedge.operators.SparseFfnTensors;
 import dev.rwkvedge.registry.Compressors;
 import dev.rwkvedge.registry.KernelBackends;
 import dev.rwkvedge.spi.CompressionResult;
+import dev.rwkvedge.spi.Footprint;
 import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.spi.Params;
 import org.junit.jupiter.api.AfterAll;
@@ -102,6 +103,20 @@ class SparsityCompressorTest {
                 assertTrue(q.recall() >= target - 0.03, "layer " + l + " recall on unseen text " + q);
                 double rowBytes = q.bytesPerToken() - op.predictor().bytesPerToken();
                 assertTrue(rowBytes < op.denseBytesPerToken(), "layer " + l + " reads fewer FFN rows than dense: " + q);
+
+                // The shares recorded for the memory account reproduce the report's held-out bytes per token, and the
+                // bound operator's footprint expects exactly those rows.
+                double keyShare = Double.parseDouble(res.weights().metadata().get(SparseFfnTensors.keyShareMetadataKey(l)));
+                double valueShare = Double.parseDouble(res.weights().metadata().get(SparseFfnTensors.valueShareMetadataKey(l)));
+                assertEquals(1 - (double) rows.get(l).get("predicted_sparsity"), keyShare, 1e-12);
+                assertTrue(valueShare <= keyShare && valueShare > 0, valueShare + " vs " + keyShare);
+                double expected = op.predictor().bytesPerToken() + keyShare * op.key().byteSize()
+                        + valueShare * op.valueT().byteSize();
+                assertEquals(((Number) rows.get(l).get("bytes_per_token")).doubleValue(), expected, 1.0);
+                double touched = op.footprint().items().stream()
+                        .filter(i -> i.residency() == Footprint.Residency.ON_DEMAND)
+                        .mapToDouble(Footprint.Item::touchedPerToken).sum();
+                assertEquals(keyShare * op.key().byteSize() + valueShare * op.valueT().byteSize(), touched, 1e-6);
             }
         }
     }

@@ -1,4 +1,4 @@
-package dev.rwkvedge.cli;
+package dev.rwkvedge.tools;
 
 import java.util.concurrent.CountDownLatch;
 
@@ -8,7 +8,7 @@ import java.util.concurrent.CountDownLatch;
  * process and run as the benchmark it is compared with. Counted as STREAM does: three arrays of bytes per pass (two
  * read, one written; the write-allocate read is not counted). The loop is plain Java, which C2 vectorizes.
  */
-final class MemoryBandwidth {
+public final class MemoryBandwidth {
     private final double[] a;
     private final double[] b;
     private final double[] c;
@@ -17,7 +17,7 @@ final class MemoryBandwidth {
     /**
      * @param mib size of each of the three arrays in MiB (256 gives 768 MiB in all, far beyond any L3)
      */
-    MemoryBandwidth(int threads, int mib) {
+    public MemoryBandwidth(int threads, int mib) {
         if (threads < 1 || mib < 1) {
             throw new IllegalArgumentException("threads and array size must be positive");
         }
@@ -36,7 +36,7 @@ final class MemoryBandwidth {
     }
 
     /** Best triad bandwidth in bytes per second over {@code passes} passes, after one warm-up pass. */
-    double triad(int passes) {
+    public double triad(int passes) {
         double best = 0;
         for (int p = -1; p < passes; p++) {
             long t0 = System.nanoTime();

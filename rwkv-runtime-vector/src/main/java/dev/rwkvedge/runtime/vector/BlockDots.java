@@ -294,74 +294,131 @@ final class BlockDots {
     }
 
     /**
-     * A staged row against two tokens' activation quants (at {@code xo0}/{@code dOff0} and {@code xo1}/{@code dOff1}),
-     * loading each weight vector once for both; each token gets the bits of {@link #staged}.
+     * The block scale products of staged rows for {@code count} consecutive tokens:
+     * {@code cs[t·blocks + b] = dw[b]·dx[dOff + t·blocks + b]}, the same float product the direct kernels form per
+     * block ({@code d_w·d_x}), computed lanewise once per row and token instead of once per block in the kernel.
      */
-    static void staged2(float[] wq, float[] dw, float[] mw, boolean withMin, int blocks, float[] xq, float[] dx,
-                        float[] sx, int xo0, int dOff0, int xo1, int dOff1, float[] out, int o0, int o1) {
-        FloatVector older0 = FloatVector.zero(F);
-        FloatVector newer0 = older0;
-        FloatVector older1 = older0;
-        FloatVector newer1 = older0;
-        float min0 = 0;
-        float min1 = 0;
-        for (int b = 0; b < blocks; b++) {
-            int e0 = b * QK;
-            FloatVector p0 = FloatVector.zero(F);
-            FloatVector p1 = p0;
-            for (int j = 0; j < QK; j += L) {
-                FloatVector w = FloatVector.fromArray(F, wq, e0 + j);
-                p0 = w.fma(FloatVector.fromArray(F, xq, xo0 + e0 + j), p0);
-                p1 = w.fma(FloatVector.fromArray(F, xq, xo1 + e0 + j), p1);
+    static void scales(float[] dw, float[] dx, int dOff, int blocks, int count, float[] cs) {
+        int bound = F.loopBound(blocks);
+        for (int t = 0; t < count; t++) {
+            int c = t * blocks;
+            int d = dOff + c;
+            int b = 0;
+            for (; b < bound; b += L) {
+                FloatVector.fromArray(F, dw, b).mul(FloatVector.fromArray(F, dx, d + b)).intoArray(cs, c + b);
             }
-            FloatVector next0 = p0.fma(FloatVector.broadcast(F, dw[b] * dx[dOff0 + b]), older0);
-            FloatVector next1 = p1.fma(FloatVector.broadcast(F, dw[b] * dx[dOff1 + b]), older1);
-            older0 = newer0;
-            newer0 = next0;
-            older1 = newer1;
-            newer1 = next1;
-            if (withMin) {
-                min0 += mw[b] * sx[dOff0 + b];
-                min1 += mw[b] * sx[dOff1 + b];
+            for (; b < blocks; b++) {
+                cs[c + b] = dw[b] * dx[d + b];
             }
         }
-        FloatVector s = older0.add(newer0);
-        s = s.add(s.rearrange(ROT_HALF));
-        s = s.add(s.rearrange(ROT_QUARTER));
-        s = s.add(s.rearrange(ROT_EIGHTH));
-        if (L >= 16) {
-            s = s.add(s.rearrange(ROT_SIXTEENTH));
-        }
-        out[o0] = withMin ? s.lane(0) + min0 : s.lane(0);
-        s = older1.add(newer1);
-        s = s.add(s.rearrange(ROT_HALF));
-        s = s.add(s.rearrange(ROT_QUARTER));
-        s = s.add(s.rearrange(ROT_EIGHTH));
-        if (L >= 16) {
-            s = s.add(s.rearrange(ROT_SIXTEENTH));
-        }
-        out[o1] = withMin ? s.lane(0) + min1 : s.lane(0);
     }
 
-    /** A staged row (see {@link #stage}) times one token's activation quants; the bits of the direct kernels. */
-    static float staged(float[] wq, float[] dw, float[] mw, boolean withMin, int blocks,
-                        float[] xq, int xo, float[] dx, float[] sx, int dOff) {
-        FloatVector older = FloatVector.zero(F);
-        FloatVector newer = older;
+    /** Σ_b m_w·s_x of Q4_1/Q5_1 in block order: the minimum term the direct kernels add to a row's sum. */
+    static float minTerm(float[] mw, float[] sx, int sOff, int blocks) {
         float min = 0;
         for (int b = 0; b < blocks; b++) {
-            int e0 = b * QK;
-            int xb = xo + e0;
+            min += mw[b] * sx[sOff + b];
+        }
+        return min;
+    }
+
+    /**
+     * Two staged rows against two tokens' activation quants (sequence mode), each of the four products with the
+     * bits of the direct kernels without their minimum term: every weight and activation vector is loaded once
+     * for two products. {@code cs0}/{@code cs1} hold each row's {@link #scales} for the two tokens (token 0 at
+     * {@code [0, blocks)}, token 1 at {@code [blocks, 2·blocks)}); results go to {@code out[oR0T0]} (row 0, token 0),
+     * {@code out[oR0T1]}, {@code out[oR1T0]}, {@code out[oR1T1]}.
+     */
+    static void staged2x2(float[] wq0, float[] wq1, float[] cs0, float[] cs1, int blocks, float[] xq, int xo0, int xo1,
+                          float[] out, int oR0T0, int oR0T1, int oR1T0, int oR1T1) {
+        FloatVector older00 = FloatVector.zero(F);
+        FloatVector newer00 = older00;
+        FloatVector older01 = older00;
+        FloatVector newer01 = older00;
+        FloatVector older10 = older00;
+        FloatVector newer10 = older00;
+        FloatVector older11 = older00;
+        FloatVector newer11 = older00;
+        for (int b = 0; b < blocks; b++) {
+            int e = b * QK;
+            // The direct kernels' block sums: FMAs from zero over the block's L-lane vectors (exact integers).
+            FloatVector p00 = FloatVector.zero(F);
+            FloatVector p01 = p00;
+            FloatVector p10 = p00;
+            FloatVector p11 = p00;
+            for (int j = 0; j < QK; j += L) {
+                FloatVector x0 = FloatVector.fromArray(F, xq, xo0 + e + j);
+                FloatVector x1 = FloatVector.fromArray(F, xq, xo1 + e + j);
+                FloatVector w0 = FloatVector.fromArray(F, wq0, e + j);
+                FloatVector w1 = FloatVector.fromArray(F, wq1, e + j);
+                p00 = w0.fma(x0, p00);
+                p01 = w0.fma(x1, p01);
+                p10 = w1.fma(x0, p10);
+                p11 = w1.fma(x1, p11);
+            }
+            FloatVector next00 = p00.fma(FloatVector.broadcast(F, cs0[b]), older00);
+            FloatVector next01 = p01.fma(FloatVector.broadcast(F, cs0[blocks + b]), older01);
+            FloatVector next10 = p10.fma(FloatVector.broadcast(F, cs1[b]), older10);
+            FloatVector next11 = p11.fma(FloatVector.broadcast(F, cs1[blocks + b]), older11);
+            older00 = newer00;
+            newer00 = next00;
+            older01 = newer01;
+            newer01 = next01;
+            older10 = newer10;
+            newer10 = next10;
+            older11 = newer11;
+            newer11 = next11;
+        }
+        FloatVector s = older00.add(newer00);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        out[oR0T0] = s.lane(0);
+        s = older01.add(newer01);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        out[oR0T1] = s.lane(0);
+        s = older10.add(newer10);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        out[oR1T0] = s.lane(0);
+        s = older11.add(newer11);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        out[oR1T1] = s.lane(0);
+    }
+
+    /**
+     * A staged row times one token's activation quants, with the token's {@link #scales} at {@code cs[co..]}; the
+     * bits of the direct kernels without their minimum term.
+     */
+    static float staged(float[] wq, float[] cs, int co, int blocks, float[] xq, int xo) {
+        FloatVector older = FloatVector.zero(F);
+        FloatVector newer = older;
+        for (int b = 0; b < blocks; b++) {
+            int e = b * QK;
             FloatVector p = FloatVector.zero(F);
             for (int j = 0; j < QK; j += L) {
-                p = FloatVector.fromArray(F, wq, e0 + j).fma(FloatVector.fromArray(F, xq, xb + j), p);
+                p = FloatVector.fromArray(F, wq, e + j).fma(FloatVector.fromArray(F, xq, xo + e + j), p);
             }
-            FloatVector next = p.fma(FloatVector.broadcast(F, dw[b] * dx[dOff + b]), older);
+            FloatVector next = p.fma(FloatVector.broadcast(F, cs[co + b]), older);
             older = newer;
             newer = next;
-            if (withMin) {
-                min += mw[b] * sx[dOff + b];
-            }
         }
         FloatVector s = older.add(newer);
         s = s.add(s.rearrange(ROT_HALF));
@@ -370,6 +427,6 @@ final class BlockDots {
         if (L >= 16) {
             s = s.add(s.rearrange(ROT_SIXTEENTH));
         }
-        return withMin ? s.lane(0) + min : s.lane(0);
+        return s.lane(0);
     }
 }

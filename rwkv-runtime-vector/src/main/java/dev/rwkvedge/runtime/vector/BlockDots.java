@@ -25,9 +25,9 @@ import static dev.rwkvedge.runtime.vector.VectorShapes.ROT_SIXTEENTH;
  * {@code d_w·d_x·Σ q_w·q_x} (+ {@code m_w·s_x} for Q4_1/Q5_1).
  *
  * <h2>How</h2>
- * The weight quants are unpacked to int lanes (bytes sign-extended; nibbles masked and shifted; Q5's fifth bit taken
- * from {@code qh} with a per-lane shift), converted to float and multiplied with the activation quants, which the
- * quantizer stores as floats. Every product and every partial sum inside a block is an integer below 2^24
+ * The weight quants are unpacked to int lanes (Q8_0 bytes sign-extended; Q4/Q5 bytes zero-extended and split as
+ * {@link #q4} explains; Q5's fifth bits rotated out of {@code qh} lane by lane), converted to float and multiplied
+ * with the activation quants, which the quantizer stores as floats. Every product and every partial sum inside a block is an integer below 2^24
  * (|q_w| ≤ 128, |q_x| ≤ 127, 32 terms), so this float arithmetic is exact: it <em>is</em> the integer sum
  * Σ q_w·q_x, just held in L float lanes. (Float multiply-add is one cheap instruction; the Vector API has no
  * int8 dot-product instruction such as VNNI's vpdpbusd, and 32-bit integer multiply costs two.) The block's lanes
@@ -48,22 +48,34 @@ import static dev.rwkvedge.runtime.vector.VectorShapes.ROT_SIXTEENTH;
  * </pre>
  *
  * <h2>Two entry points, one arithmetic</h2>
- * Single tokens read the row straight from the weights ({@link #q8_0}, {@link #q4}, {@link #q5}; Q8_0 rows in pairs,
- * {@link #q8_0x2}, which loads each activation vector once for two rows, as {@link FloatDots} does); sequence mode
- * unpacks a row once ({@link #stage}) and runs {@link #staged} for every token of the chunk. Both produce the same
- * exact block values and apply the same scale FMAs in the same order, so they give the same bits. Each kernel is
+ * Single tokens read the row straight from the weights ({@link #q8_0}, {@link #q4}, {@link #q5}, and in pairs
+ * {@link #q8_0x2}, {@link #q4x2}, {@link #q5x2}, which load each activation vector once for two rows, as
+ * {@link FloatDots} does); sequence mode unpacks rows once ({@link #stage}) and runs {@link #staged2x2} (two rows ×
+ * two tokens) or {@link #staged} for every token of the chunk. All produce the same exact block values and apply
+ * the same scale FMAs in the same order, so they give the same bits. Each kernel is
  * one flat method (see {@link VectorShapes} on why vector helpers are avoided).
  */
 final class BlockDots {
     static final int QK = 32;
     private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** Lane shift counts for Q5's fifth bits: element e takes bit e of qh. */
+    /** Byte order of the staging buffers (this JVM's own floats, never a file's). */
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    /** Elements per half block: a Q4/Q5 byte holds element j (low nibble) and element j + 16 (high nibble). */
+    static final int HALF = QK / 2;
+    /** Lane shift counts for Q5's fifth bits in {@link #stage}: element e takes bit e of qh. */
     private static final int[] BIT_INDEX = new int[QK];
+    /** Right rotations of qh that bring bit j to bit 4 ({@code ROR_LO}) and bit j + 16 to bit 8 ({@code ROR_HI}). */
+    private static final int[] ROR_LO = new int[HALF];
+    private static final int[] ROR_HI = new int[HALF];
 
     static {
         for (int i = 0; i < BIT_INDEX.length; i++) {
             BIT_INDEX[i] = i;
+        }
+        for (int j = 0; j < HALF; j++) {
+            ROR_LO[j] = (j - 4) & 31;
+            ROR_HI[j] = j + 8;
         }
     }
 
@@ -150,99 +162,275 @@ final class BlockDots {
     }
 
     /**
-     * One Q4_0 ({@code withMin} false: q = nibble − 8) or Q4_1 ({@code withMin} true: q = nibble, plus the
-     * minimum term m_w·s_x) row.
+     * The activation of one token for the Q4/Q5 kernels, from its quants {@code xq[0..32·blocks)}: per block and
+     * half-block lane j &lt; 16, with lo = xq[32b + j] and hi = xq[32b + 16 + j],
+     * <pre>
+     *   xa = lo − hi/16      xb = hi/16      xs = −bias·(lo + hi)      (bias 8 for Q4_0, 16 for Q5_0, else 0)
+     * </pre>
+     * at {@code [16b + j]}. See {@link #q4} for why; every value is exact (a multiple of 1/16 below 2^12).
      */
-    static float q4(MemorySegment seg, long base, int blocks, boolean withMin,
-                    float[] xq, int xo, float[] dx, float[] sx, int dOff) {
-        int bb = withMin ? 20 : 18;
-        int qs = withMin ? 4 : 2;
-        int bias = withMin ? 0 : 8;
-        FloatVector older = FloatVector.zero(F);
-        FloatVector newer = older;
-        float min = 0;
+    static void nibbleActivation(float[] xq, int blocks, int bias, float[] xa, float[] xb, float[] xs) {
         for (int b = 0; b < blocks; b++) {
-            long off = base + (long) bb * b;
-            int xb = xo + b * QK;
-            FloatVector p = FloatVector.zero(F);
-            for (int k = 0; k < 16; k += L) {
-                IntVector v = (IntVector) ByteVector.fromMemorySegment(B, seg, off + qs + k, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2I, I, 0);
-                FloatVector lo = (FloatVector) v.and(0x0F).sub(bias).convert(VectorOperators.I2F, 0);
-                FloatVector hi = (FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(bias)
-                        .convert(VectorOperators.I2F, 0);
-                p = lo.fma(FloatVector.fromArray(F, xq, xb + k), p);
-                p = hi.fma(FloatVector.fromArray(F, xq, xb + 16 + k), p);
-            }
-            float d = Float.float16ToFloat(seg.get(F16, off)) * dx[dOff + b];
-            FloatVector next = p.fma(FloatVector.broadcast(F, d), older);
-            older = newer;
-            newer = next;
-            if (withMin) {
-                min += Float.float16ToFloat(seg.get(F16, off + 2)) * sx[dOff + b];
+            for (int k = 0; k < HALF; k += L) {
+                FloatVector lo = FloatVector.fromArray(F, xq, b * QK + k);
+                FloatVector hi = FloatVector.fromArray(F, xq, b * QK + HALF + k);
+                FloatVector hi16 = hi.mul(0.0625f);
+                lo.sub(hi16).intoArray(xa, b * HALF + k);
+                hi16.intoArray(xb, b * HALF + k);
+                (bias == 0 ? FloatVector.zero(F) : lo.add(hi).mul(-bias)).intoArray(xs, b * HALF + k);
             }
         }
-        FloatVector s = older.add(newer);
-        s = s.add(s.rearrange(ROT_HALF));
-        s = s.add(s.rearrange(ROT_QUARTER));
-        s = s.add(s.rearrange(ROT_EIGHTH));
-        if (L >= 16) {
-            s = s.add(s.rearrange(ROT_SIXTEENTH));
-        }
-        return withMin ? s.lane(0) + min : s.lane(0);
-    }
-
-    /** One Q5_0 ({@code withMin} false: q − 16) or Q5_1 ({@code withMin} true) row. */
-    static float q5(MemorySegment seg, long base, int blocks, boolean withMin,
-                    float[] xq, int xo, float[] dx, float[] sx, int dOff) {
-        int bb = withMin ? 24 : 22;
-        int qhAt = withMin ? 4 : 2;
-        int bias = withMin ? 0 : 16;
-        FloatVector older = FloatVector.zero(F);
-        FloatVector newer = older;
-        float min = 0;
-        for (int b = 0; b < blocks; b++) {
-            long off = base + (long) bb * b;
-            int xb = xo + b * QK;
-            IntVector qh = IntVector.broadcast(I, seg.get(U32, off + qhAt));
-            FloatVector p = FloatVector.zero(F);
-            for (int k = 0; k < 16; k += L) {
-                IntVector v = (IntVector) ByteVector.fromMemorySegment(B, seg, off + qhAt + 4 + k, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2I, I, 0);
-                // bit (k + lane) of qh → bit 4 of the low element, bit (k + 16 + lane) → bit 4 of the high one
-                IntVector h0 = qh.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, BIT_INDEX, k))
-                        .lanewise(VectorOperators.LSHL, 4).and(0x10);
-                IntVector h1 = qh.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, BIT_INDEX, k + 16))
-                        .lanewise(VectorOperators.LSHL, 4).and(0x10);
-                FloatVector lo = (FloatVector) v.and(0x0F).or(h0).sub(bias).convert(VectorOperators.I2F, 0);
-                FloatVector hi = (FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(h1).sub(bias)
-                        .convert(VectorOperators.I2F, 0);
-                p = lo.fma(FloatVector.fromArray(F, xq, xb + k), p);
-                p = hi.fma(FloatVector.fromArray(F, xq, xb + 16 + k), p);
-            }
-            float d = Float.float16ToFloat(seg.get(F16, off)) * dx[dOff + b];
-            FloatVector next = p.fma(FloatVector.broadcast(F, d), older);
-            older = newer;
-            newer = next;
-            if (withMin) {
-                min += Float.float16ToFloat(seg.get(F16, off + 2)) * sx[dOff + b];
-            }
-        }
-        FloatVector s = older.add(newer);
-        s = s.add(s.rearrange(ROT_HALF));
-        s = s.add(s.rearrange(ROT_QUARTER));
-        s = s.add(s.rearrange(ROT_EIGHTH));
-        if (L >= 16) {
-            s = s.add(s.rearrange(ROT_SIXTEENTH));
-        }
-        return withMin ? s.lane(0) + min : s.lane(0);
     }
 
     /**
-     * Unpacks one row for sequence mode: quants as floats in element order into {@code wq[0..32·blocks)}, scales
+     * One Q4_0 ({@code withMin} false: q = nibble − 8) or Q4_1 ({@code withMin} true: q = nibble, plus the
+     * minimum term m_w·s_x) row, against an activation prepared by {@link #nibbleActivation}.
+     *
+     * <p>A byte of {@code qs} zero-extended is v = lo + 16·hi (lo, hi its nibbles, elements j and j + 16), so
+     * <pre>
+     *   (lo − bias)·x_lo + (hi − bias)·x_hi  =  lo·(x_lo − x_hi/16) + v·(x_hi/16) − bias·(x_lo + x_hi)
+     *                                        =  lo·xa + v·xb + xs
+     * </pre>
+     * which costs one mask and two int-to-float conversions per L bytes (instead of shifting out the high nibble and
+     * subtracting the bias from both), and two FMAs. Every operand is a multiple of 1/16 below 2^13 and every
+     * partial sum one below 2^14, so each lane still holds its exact integer (the bits the staged sequence path
+     * computes from unpacked quants).
+     */
+    static float q4(MemorySegment seg, long base, int blocks, boolean withMin,
+                    float[] xa, float[] xb, float[] xs, float[] dx, float[] sx) {
+        int bb = withMin ? 20 : 18;
+        int qs = withMin ? 4 : 2;
+        FloatVector older = FloatVector.zero(F);
+        FloatVector newer = older;
+        float min = 0;
+        for (int b = 0; b < blocks; b++) {
+            long off = base + (long) bb * b;
+            int h = b * HALF;
+            FloatVector p = FloatVector.fromArray(F, xs, h);
+            for (int k = L; k < HALF; k += L) {
+                p = p.add(FloatVector.fromArray(F, xs, h + k));
+            }
+            for (int k = 0; k < HALF; k += L) {
+                IntVector v = (IntVector) ByteVector.fromMemorySegment(B, seg, off + qs + k, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                FloatVector lo = (FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0);
+                FloatVector all = (FloatVector) v.convert(VectorOperators.I2F, 0);
+                p = lo.fma(FloatVector.fromArray(F, xa, h + k), all.fma(FloatVector.fromArray(F, xb, h + k), p));
+            }
+            float d = Float.float16ToFloat(seg.get(F16, off)) * dx[b];
+            FloatVector next = p.fma(FloatVector.broadcast(F, d), older);
+            older = newer;
+            newer = next;
+            if (withMin) {
+                min += Float.float16ToFloat(seg.get(F16, off + 2)) * sx[b];
+            }
+        }
+        FloatVector s = older.add(newer);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        return withMin ? s.lane(0) + min : s.lane(0);
+    }
+
+    /** Two Q4_0/Q4_1 rows sharing the activation loads; each row gets the bits of {@link #q4}. */
+    static void q4x2(MemorySegment seg, long base0, long base1, int blocks, boolean withMin,
+                     float[] xa, float[] xb, float[] xs, float[] dx, float[] sx, float[] out, int o0, int o1) {
+        int bb = withMin ? 20 : 18;
+        int qs = withMin ? 4 : 2;
+        FloatVector older0 = FloatVector.zero(F);
+        FloatVector newer0 = older0;
+        FloatVector older1 = older0;
+        FloatVector newer1 = older0;
+        float min0 = 0;
+        float min1 = 0;
+        for (int b = 0; b < blocks; b++) {
+            long off0 = base0 + (long) bb * b;
+            long off1 = base1 + (long) bb * b;
+            int h = b * HALF;
+            FloatVector p0 = FloatVector.fromArray(F, xs, h);
+            for (int k = L; k < HALF; k += L) {
+                p0 = p0.add(FloatVector.fromArray(F, xs, h + k));
+            }
+            FloatVector p1 = p0;
+            for (int k = 0; k < HALF; k += L) {
+                FloatVector xav = FloatVector.fromArray(F, xa, h + k);
+                FloatVector xbv = FloatVector.fromArray(F, xb, h + k);
+                IntVector v0 = (IntVector) ByteVector.fromMemorySegment(B, seg, off0 + qs + k, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector v1 = (IntVector) ByteVector.fromMemorySegment(B, seg, off1 + qs + k, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                FloatVector lo0 = (FloatVector) v0.and(0x0F).convert(VectorOperators.I2F, 0);
+                FloatVector lo1 = (FloatVector) v1.and(0x0F).convert(VectorOperators.I2F, 0);
+                FloatVector all0 = (FloatVector) v0.convert(VectorOperators.I2F, 0);
+                FloatVector all1 = (FloatVector) v1.convert(VectorOperators.I2F, 0);
+                p0 = lo0.fma(xav, all0.fma(xbv, p0));
+                p1 = lo1.fma(xav, all1.fma(xbv, p1));
+            }
+            float dxb = dx[b];
+            FloatVector next0 = p0.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(F16, off0)) * dxb), older0);
+            FloatVector next1 = p1.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(F16, off1)) * dxb), older1);
+            older0 = newer0;
+            newer0 = next0;
+            older1 = newer1;
+            newer1 = next1;
+            if (withMin) {
+                float sxb = sx[b];
+                min0 += Float.float16ToFloat(seg.get(F16, off0 + 2)) * sxb;
+                min1 += Float.float16ToFloat(seg.get(F16, off1 + 2)) * sxb;
+            }
+        }
+        FloatVector s = older0.add(newer0);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        out[o0] = withMin ? s.lane(0) + min0 : s.lane(0);
+        s = older1.add(newer1);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        out[o1] = withMin ? s.lane(0) + min1 : s.lane(0);
+    }
+
+    /**
+     * One Q5_0 ({@code withMin} false: q − 16) or Q5_1 ({@code withMin} true) row, against an activation prepared by
+     * {@link #nibbleActivation}: {@link #q4}'s identity with 5-bit values. Rotating {@code qh} right lane by lane
+     * puts element j's fifth bit at bit 4 (e0 = 16·bit) and element j + 16's at bit 8 (e1 = 256·bit):
+     * <pre>
+     *   lo5 = (v AND 0xF) OR e0          w = lo5 + 16·hi5 = v + e0 + e1
+     *   (lo5 − bias)·x_lo + (hi5 − bias)·x_hi  =  lo5·xa + w·xb + xs
+     * </pre>
+     */
+    static float q5(MemorySegment seg, long base, int blocks, boolean withMin,
+                    float[] xa, float[] xb, float[] xs, float[] dx, float[] sx) {
+        int bb = withMin ? 24 : 22;
+        int qhAt = withMin ? 4 : 2;
+        FloatVector older = FloatVector.zero(F);
+        FloatVector newer = older;
+        float min = 0;
+        for (int b = 0; b < blocks; b++) {
+            long off = base + (long) bb * b;
+            int h = b * HALF;
+            IntVector qh = IntVector.broadcast(I, seg.get(U32, off + qhAt));
+            FloatVector p = FloatVector.fromArray(F, xs, h);
+            for (int k = L; k < HALF; k += L) {
+                p = p.add(FloatVector.fromArray(F, xs, h + k));
+            }
+            for (int k = 0; k < HALF; k += L) {
+                IntVector v = (IntVector) ByteVector.fromMemorySegment(B, seg, off + qhAt + 4 + k, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector e0 = qh.lanewise(VectorOperators.ROR, IntVector.fromArray(I, ROR_LO, k)).and(0x10);
+                IntVector e1 = qh.lanewise(VectorOperators.ROR, IntVector.fromArray(I, ROR_HI, k)).and(0x100);
+                FloatVector lo = (FloatVector) v.and(0x0F).or(e0).convert(VectorOperators.I2F, 0);
+                FloatVector all = (FloatVector) v.add(e0).add(e1).convert(VectorOperators.I2F, 0);
+                p = lo.fma(FloatVector.fromArray(F, xa, h + k), all.fma(FloatVector.fromArray(F, xb, h + k), p));
+            }
+            float d = Float.float16ToFloat(seg.get(F16, off)) * dx[b];
+            FloatVector next = p.fma(FloatVector.broadcast(F, d), older);
+            older = newer;
+            newer = next;
+            if (withMin) {
+                min += Float.float16ToFloat(seg.get(F16, off + 2)) * sx[b];
+            }
+        }
+        FloatVector s = older.add(newer);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        return withMin ? s.lane(0) + min : s.lane(0);
+    }
+
+    /** Two Q5_0/Q5_1 rows sharing the activation loads; each row gets the bits of {@link #q5}. */
+    static void q5x2(MemorySegment seg, long base0, long base1, int blocks, boolean withMin,
+                     float[] xa, float[] xb, float[] xs, float[] dx, float[] sx, float[] out, int o0, int o1) {
+        int bb = withMin ? 24 : 22;
+        int qhAt = withMin ? 4 : 2;
+        FloatVector older0 = FloatVector.zero(F);
+        FloatVector newer0 = older0;
+        FloatVector older1 = older0;
+        FloatVector newer1 = older0;
+        float min0 = 0;
+        float min1 = 0;
+        for (int b = 0; b < blocks; b++) {
+            long off0 = base0 + (long) bb * b;
+            long off1 = base1 + (long) bb * b;
+            int h = b * HALF;
+            IntVector qh0 = IntVector.broadcast(I, seg.get(U32, off0 + qhAt));
+            IntVector qh1 = IntVector.broadcast(I, seg.get(U32, off1 + qhAt));
+            FloatVector p0 = FloatVector.fromArray(F, xs, h);
+            for (int k = L; k < HALF; k += L) {
+                p0 = p0.add(FloatVector.fromArray(F, xs, h + k));
+            }
+            FloatVector p1 = p0;
+            for (int k = 0; k < HALF; k += L) {
+                FloatVector xav = FloatVector.fromArray(F, xa, h + k);
+                FloatVector xbv = FloatVector.fromArray(F, xb, h + k);
+                IntVector rlo = IntVector.fromArray(I, ROR_LO, k);
+                IntVector rhi = IntVector.fromArray(I, ROR_HI, k);
+                IntVector v0 = (IntVector) ByteVector.fromMemorySegment(B, seg, off0 + qhAt + 4 + k, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector v1 = (IntVector) ByteVector.fromMemorySegment(B, seg, off1 + qhAt + 4 + k, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector e00 = qh0.lanewise(VectorOperators.ROR, rlo).and(0x10);
+                IntVector e01 = qh0.lanewise(VectorOperators.ROR, rhi).and(0x100);
+                IntVector e10 = qh1.lanewise(VectorOperators.ROR, rlo).and(0x10);
+                IntVector e11 = qh1.lanewise(VectorOperators.ROR, rhi).and(0x100);
+                FloatVector lo0 = (FloatVector) v0.and(0x0F).or(e00).convert(VectorOperators.I2F, 0);
+                FloatVector lo1 = (FloatVector) v1.and(0x0F).or(e10).convert(VectorOperators.I2F, 0);
+                FloatVector all0 = (FloatVector) v0.add(e00).add(e01).convert(VectorOperators.I2F, 0);
+                FloatVector all1 = (FloatVector) v1.add(e10).add(e11).convert(VectorOperators.I2F, 0);
+                p0 = lo0.fma(xav, all0.fma(xbv, p0));
+                p1 = lo1.fma(xav, all1.fma(xbv, p1));
+            }
+            float dxb = dx[b];
+            FloatVector next0 = p0.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(F16, off0)) * dxb), older0);
+            FloatVector next1 = p1.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(F16, off1)) * dxb), older1);
+            older0 = newer0;
+            newer0 = next0;
+            older1 = newer1;
+            newer1 = next1;
+            if (withMin) {
+                float sxb = sx[b];
+                min0 += Float.float16ToFloat(seg.get(F16, off0 + 2)) * sxb;
+                min1 += Float.float16ToFloat(seg.get(F16, off1 + 2)) * sxb;
+            }
+        }
+        FloatVector s = older0.add(newer0);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        out[o0] = withMin ? s.lane(0) + min0 : s.lane(0);
+        s = older1.add(newer1);
+        s = s.add(s.rearrange(ROT_HALF));
+        s = s.add(s.rearrange(ROT_QUARTER));
+        s = s.add(s.rearrange(ROT_EIGHTH));
+        if (L >= 16) {
+            s = s.add(s.rearrange(ROT_SIXTEENTH));
+        }
+        out[o1] = withMin ? s.lane(0) + min1 : s.lane(0);
+    }
+
+    /**
+     * Unpacks one row for sequence mode: quants as floats in element order into {@code wq} from byte {@code wqOff}
+     * (native order; see {@link RowStage} on why not an array), scales
      * into {@code dw}, and for Q4_1/Q5_1 minimums into {@code mw} (the single-token kernels' unpacking, stored).
      */
-    static void stage(DType type, MemorySegment seg, long base, int blocks, float[] wq, float[] dw, float[] mw) {
+    static void stage(DType type, MemorySegment seg, long base, int blocks, MemorySegment wq, long wqOff, float[] dw,
+                      float[] mw) {
         int bb = type.blockBytes();
         boolean withMin = type == DType.Q4_1 || type == DType.Q5_1;
         int bias = switch (type) {
@@ -262,16 +450,16 @@ final class BlockDots {
                 case Q8_0 -> {
                     for (int j = 0; j < QK; j += L) {
                         ((FloatVector) ByteVector.fromMemorySegment(B, seg, off + 2 + j, ByteOrder.LITTLE_ENDIAN)
-                                .convertShape(VectorOperators.B2F, F, 0)).intoArray(wq, e0 + j);
+                                .convertShape(VectorOperators.B2F, F, 0)).intoMemorySegment(wq, wqOff + 4L * (e0 + j), NATIVE);
                     }
                 }
                 case Q4_0, Q4_1 -> {
                     for (int k = 0; k < 16; k += L) {
                         IntVector v = (IntVector) ByteVector.fromMemorySegment(B, seg, off + header + k, ByteOrder.LITTLE_ENDIAN)
                                 .convertShape(VectorOperators.B2I, I, 0);
-                        ((FloatVector) v.and(0x0F).sub(bias).convert(VectorOperators.I2F, 0)).intoArray(wq, e0 + k);
+                        ((FloatVector) v.and(0x0F).sub(bias).convert(VectorOperators.I2F, 0)).intoMemorySegment(wq, wqOff + 4L * (e0 + k), NATIVE);
                         ((FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(bias).convert(VectorOperators.I2F, 0))
-                                .intoArray(wq, e0 + 16 + k);
+                                .intoMemorySegment(wq, wqOff + 4L * (e0 + 16 + k), NATIVE);
                     }
                 }
                 case Q5_0, Q5_1 -> {
@@ -283,9 +471,9 @@ final class BlockDots {
                                 .lanewise(VectorOperators.LSHL, 4).and(0x10);
                         IntVector h1 = qh.lanewise(VectorOperators.LSHR, IntVector.fromArray(I, BIT_INDEX, k + 16))
                                 .lanewise(VectorOperators.LSHL, 4).and(0x10);
-                        ((FloatVector) v.and(0x0F).or(h0).sub(bias).convert(VectorOperators.I2F, 0)).intoArray(wq, e0 + k);
+                        ((FloatVector) v.and(0x0F).or(h0).sub(bias).convert(VectorOperators.I2F, 0)).intoMemorySegment(wq, wqOff + 4L * (e0 + k), NATIVE);
                         ((FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(h1).sub(bias).convert(VectorOperators.I2F, 0))
-                                .intoArray(wq, e0 + 16 + k);
+                                .intoMemorySegment(wq, wqOff + 4L * (e0 + 16 + k), NATIVE);
                     }
                 }
                 default -> throw new IllegalArgumentException(type + " is not a block type");
@@ -325,12 +513,13 @@ final class BlockDots {
     /**
      * Two staged rows against two tokens' activation quants (sequence mode), each of the four products with the
      * bits of the direct kernels without their minimum term: every weight and activation vector is loaded once
-     * for two products. {@code cs0}/{@code cs1} hold each row's {@link #scales} for the two tokens (token 0 at
+     * for two products. The rows start at bytes {@code w0}, {@code w1} of {@code wq}, the tokens' quants at bytes
+     * {@code x0}, {@code x1} of {@code xq}. {@code cs0}/{@code cs1} hold each row's {@link #scales} for the two tokens (token 0 at
      * {@code [0, blocks)}, token 1 at {@code [blocks, 2·blocks)}); results go to {@code out[oR0T0]} (row 0, token 0),
      * {@code out[oR0T1]}, {@code out[oR1T0]}, {@code out[oR1T1]}.
      */
-    static void staged2x2(float[] wq0, float[] wq1, float[] cs0, float[] cs1, int blocks, float[] xq, int xo0, int xo1,
-                          float[] out, int oR0T0, int oR0T1, int oR1T0, int oR1T1) {
+    static void staged2x2(MemorySegment wq, long w0, long w1, float[] cs0, float[] cs1, int blocks,
+                          MemorySegment xq, long x0, long x1, float[] out, int oR0T0, int oR0T1, int oR1T0, int oR1T1) {
         FloatVector older00 = FloatVector.zero(F);
         FloatVector newer00 = older00;
         FloatVector older01 = older00;
@@ -340,21 +529,21 @@ final class BlockDots {
         FloatVector older11 = older00;
         FloatVector newer11 = older00;
         for (int b = 0; b < blocks; b++) {
-            int e = b * QK;
+            long e = 4L * QK * b;
             // The direct kernels' block sums: FMAs from zero over the block's L-lane vectors (exact integers).
             FloatVector p00 = FloatVector.zero(F);
             FloatVector p01 = p00;
             FloatVector p10 = p00;
             FloatVector p11 = p00;
             for (int j = 0; j < QK; j += L) {
-                FloatVector x0 = FloatVector.fromArray(F, xq, xo0 + e + j);
-                FloatVector x1 = FloatVector.fromArray(F, xq, xo1 + e + j);
-                FloatVector w0 = FloatVector.fromArray(F, wq0, e + j);
-                FloatVector w1 = FloatVector.fromArray(F, wq1, e + j);
-                p00 = w0.fma(x0, p00);
-                p01 = w0.fma(x1, p01);
-                p10 = w1.fma(x0, p10);
-                p11 = w1.fma(x1, p11);
+                FloatVector xv0 = FloatVector.fromMemorySegment(F, xq, x0 + e + 4L * j, NATIVE);
+                FloatVector xv1 = FloatVector.fromMemorySegment(F, xq, x1 + e + 4L * j, NATIVE);
+                FloatVector wv0 = FloatVector.fromMemorySegment(F, wq, w0 + e + 4L * j, NATIVE);
+                FloatVector wv1 = FloatVector.fromMemorySegment(F, wq, w1 + e + 4L * j, NATIVE);
+                p00 = wv0.fma(xv0, p00);
+                p01 = wv0.fma(xv1, p01);
+                p10 = wv1.fma(xv0, p10);
+                p11 = wv1.fma(xv1, p11);
             }
             FloatVector next00 = p00.fma(FloatVector.broadcast(F, cs0[b]), older00);
             FloatVector next01 = p01.fma(FloatVector.broadcast(F, cs0[blocks + b]), older01);
@@ -404,17 +593,19 @@ final class BlockDots {
     }
 
     /**
-     * A staged row times one token's activation quants, with the token's {@link #scales} at {@code cs[co..]}; the
-     * bits of the direct kernels without their minimum term.
+     * A staged row (at byte {@code w} of {@code wq}) times one token's activation quants (at byte {@code x} of
+     * {@code xq}), with the token's {@link #scales} at {@code cs[co..]}; the bits of the direct kernels without
+     * their minimum term.
      */
-    static float staged(float[] wq, float[] cs, int co, int blocks, float[] xq, int xo) {
+    static float staged(MemorySegment wq, long w, float[] cs, int co, int blocks, MemorySegment xq, long x) {
         FloatVector older = FloatVector.zero(F);
         FloatVector newer = older;
         for (int b = 0; b < blocks; b++) {
-            int e = b * QK;
+            long e = 4L * QK * b;
             FloatVector p = FloatVector.zero(F);
             for (int j = 0; j < QK; j += L) {
-                p = FloatVector.fromArray(F, wq, e + j).fma(FloatVector.fromArray(F, xq, xo + e + j), p);
+                p = FloatVector.fromMemorySegment(F, wq, w + e + 4L * j, NATIVE)
+                        .fma(FloatVector.fromMemorySegment(F, xq, x + e + 4L * j, NATIVE), p);
             }
             FloatVector next = p.fma(FloatVector.broadcast(F, cs[co + b]), older);
             older = newer;

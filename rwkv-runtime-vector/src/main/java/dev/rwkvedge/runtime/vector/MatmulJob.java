@@ -3,7 +3,9 @@ package dev.rwkvedge.runtime.vector;
 import dev.rwkvedge.tensor.DType;
 import dev.rwkvedge.tensor.Tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * One matrix product {@code out[t·rows + r] = W[r]·x_t} for {@code n} tokens: the arguments, the activation as the
@@ -27,6 +29,12 @@ final class MatmulJob implements WorkerPool.Task {
     private float[] xq = new float[0];
     private float[] dx = new float[0];
     private float[] sx = new float[0];
+    /** Sequence mode's activation quants, copied from {@link #xq} to aligned native memory. */
+    private MemorySegment xqNative = MemorySegment.NULL;
+    /** A single token's activation in the form of the Q4/Q5 kernels ({@link BlockDots#nibbleActivation}). */
+    private float[] xa = new float[0];
+    private float[] xb = new float[0];
+    private float[] xs = new float[0];
 
     private DType type;
     private MemorySegment seg;
@@ -84,6 +92,27 @@ final class MatmulJob implements WorkerPool.Task {
                 }
                 this.x = xq;
                 this.xOff = 0;
+                if (n > 1) {
+                    // Sequence mode reads the quants from 64-byte-aligned native memory (see RowStage).
+                    if (xqNative.byteSize() < 4L * len) {
+                        xqNative = Arena.ofAuto().allocate(4L * len, 64);
+                    }
+                    MemorySegment.copy(xq, 0, xqNative, ValueLayout.JAVA_FLOAT, 0, len);
+                }
+                if (n == 1 && type != DType.Q8_0) {
+                    int half = blocks * BlockDots.HALF;
+                    if (xa.length < half) {
+                        xa = new float[half];
+                        xb = new float[half];
+                        xs = new float[half];
+                    }
+                    int bias = switch (type) {
+                        case Q4_0 -> 8;
+                        case Q5_0 -> 16;
+                        default -> 0;
+                    };
+                    BlockDots.nibbleActivation(xq, blocks, bias, xa, xb, xs);
+                }
             }
             default -> throw new UnsupportedOperationException("vector backend: no product for " + type
                     + " (tensor " + w.name() + ")");
@@ -173,7 +202,7 @@ final class MatmulJob implements WorkerPool.Task {
 
     private void rowsStagedFloat(int from, int to, RowStage st, boolean f16) {
         st.ensure(cols);
-        float[] row = st.rows[0];
+        float[] row = st.row;
         for (int r = from; r < to; r++) {
             if (f16) {
                 HalfConvert.f16Row(seg, r * rowBytes, row, cols);
@@ -191,35 +220,43 @@ final class MatmulJob implements WorkerPool.Task {
         }
     }
 
-    /** Block rows for one token; Q8_0 rows in pairs over four streams, as {@link #rowsFloat}. */
+    /** Block rows for one token, in pairs over four streams as {@link #rowsFloat}. */
     private void rowsBlocks(int from, int to) {
-        int r = from;
-        if (type == DType.Q8_0) {
-            int quarter = (to - from) / 4;
-            for (int k = 0; k < quarter; k++) {
-                q8Pair(from + k, from + quarter + k);
-                q8Pair(from + 2 * quarter + k, from + 3 * quarter + k);
-            }
-            r = from + 4 * quarter;
-            for (; r + 1 < to; r += 2) {
-                q8Pair(r, r + 1);
-            }
+        int quarter = (to - from) / 4;
+        for (int k = 0; k < quarter; k++) {
+            blockPair(from + k, from + quarter + k);
+            blockPair(from + 2 * quarter + k, from + 3 * quarter + k);
         }
-        for (; r < to; r++) {
+        int r = from + 4 * quarter;
+        for (; r + 1 < to; r += 2) {
+            blockPair(r, r + 1);
+        }
+        if (r < to) {
             long base = r * rowBytes;
             out[outOff + r] = switch (type) {
                 case Q8_0 -> BlockDots.q8_0(seg, base, blocks, x, 0, dx, 0);
-                case Q4_0 -> BlockDots.q4(seg, base, blocks, false, x, 0, dx, sx, 0);
-                case Q4_1 -> BlockDots.q4(seg, base, blocks, true, x, 0, dx, sx, 0);
-                case Q5_0 -> BlockDots.q5(seg, base, blocks, false, x, 0, dx, sx, 0);
-                case Q5_1 -> BlockDots.q5(seg, base, blocks, true, x, 0, dx, sx, 0);
+                case Q4_0 -> BlockDots.q4(seg, base, blocks, false, xa, xb, xs, dx, sx);
+                case Q4_1 -> BlockDots.q4(seg, base, blocks, true, xa, xb, xs, dx, sx);
+                case Q5_0 -> BlockDots.q5(seg, base, blocks, false, xa, xb, xs, dx, sx);
+                case Q5_1 -> BlockDots.q5(seg, base, blocks, true, xa, xb, xs, dx, sx);
                 default -> throw new IllegalStateException(type.toString());
             };
         }
     }
 
-    private void q8Pair(int r0, int r1) {
-        BlockDots.q8_0x2(seg, r0 * rowBytes, r1 * rowBytes, blocks, x, 0, dx, 0, out, outOff + r0, outOff + r1);
+    private void blockPair(int r0, int r1) {
+        long b0 = r0 * rowBytes;
+        long b1 = r1 * rowBytes;
+        int o0 = outOff + r0;
+        int o1 = outOff + r1;
+        switch (type) {
+            case Q8_0 -> BlockDots.q8_0x2(seg, b0, b1, blocks, x, 0, dx, 0, out, o0, o1);
+            case Q4_0 -> BlockDots.q4x2(seg, b0, b1, blocks, false, xa, xb, xs, dx, sx, out, o0, o1);
+            case Q4_1 -> BlockDots.q4x2(seg, b0, b1, blocks, true, xa, xb, xs, dx, sx, out, o0, o1);
+            case Q5_0 -> BlockDots.q5x2(seg, b0, b1, blocks, false, xa, xb, xs, dx, sx, out, o0, o1);
+            case Q5_1 -> BlockDots.q5x2(seg, b0, b1, blocks, true, xa, xb, xs, dx, sx, out, o0, o1);
+            default -> throw new IllegalStateException(type.toString());
+        }
     }
 
     /**
@@ -228,17 +265,20 @@ final class MatmulJob implements WorkerPool.Task {
      * activation vector loaded then feeds two products, and the four staged rows plus two tokens' activations
      * (about 15 KB at 768 columns) stay in L1 while the pair's products are computed; the block scale products
      * d_w·d_x are formed lanewise per row and token pair ({@link BlockDots#scales}), not per block and product.
-     * Against one row × two tokens per pass with the scale product in the kernel, this took the 2688 × 768 Q8_0
-     * product for 32 tokens from 6.2 to 3.8 ms (one thread, alternating runs in one JVM). The Q4_1/Q5_1 minimum
-     * term is added last, as the direct kernels add it.
+     * Staged rows and activation quants are read from aligned native memory ({@link RowStage}). Against one row ×
+     * two tokens per pass with the scale product in the kernel and both operands in arrays, the 2688 × 768 Q8_0
+     * product for 32 tokens went from 4.4-6.4 ms (depending on the JVM run) to 4.15-4.2 ms of CPU time (one
+     * thread). The Q4_1/Q5_1 minimum term is added last, as the direct kernels add it.
      */
     private void rowsStagedBlocks(int from, int to, RowStage st) {
         st.ensure(cols);
         boolean withMin = type == DType.Q4_1 || type == DType.Q5_1;
+        MemorySegment wq = st.quants;
+        long xBytes = 4L * cols;
         for (int r0 = from; r0 < to; r0 += RowStage.ROWS) {
             int count = Math.min(RowStage.ROWS, to - r0);
             for (int i = 0; i < count; i++) {
-                BlockDots.stage(type, seg, (r0 + i) * rowBytes, blocks, st.rows[i], st.scales[i], st.mins[i]);
+                BlockDots.stage(type, seg, (r0 + i) * rowBytes, blocks, wq, st.rowAt(i), st.scales[i], st.mins[i]);
             }
             int t = 0;
             for (; t + 1 < n; t += 2) {
@@ -246,21 +286,23 @@ final class MatmulJob implements WorkerPool.Task {
                     BlockDots.scales(st.scales[i], dx, t * blocks, blocks, 2, st.products[i]);
                 }
                 int o = outOff + t * rows + r0;
+                long x0 = t * xBytes;
+                long x1 = x0 + xBytes;
                 int i = 0;
                 for (; i + 1 < count; i += 2) {
-                    BlockDots.staged2x2(st.rows[i], st.rows[i + 1], st.products[i], st.products[i + 1], blocks,
-                            x, t * cols, (t + 1) * cols, out, o + i, o + rows + i, o + i + 1, o + rows + i + 1);
+                    BlockDots.staged2x2(wq, st.rowAt(i), st.rowAt(i + 1), st.products[i], st.products[i + 1], blocks,
+                            xqNative, x0, x1, out, o + i, o + rows + i, o + i + 1, o + rows + i + 1);
                 }
                 if (i < count) {
-                    out[o + i] = BlockDots.staged(st.rows[i], st.products[i], 0, blocks, x, t * cols);
-                    out[o + rows + i] = BlockDots.staged(st.rows[i], st.products[i], blocks, blocks, x, (t + 1) * cols);
+                    out[o + i] = BlockDots.staged(wq, st.rowAt(i), st.products[i], 0, blocks, xqNative, x0);
+                    out[o + rows + i] = BlockDots.staged(wq, st.rowAt(i), st.products[i], blocks, blocks, xqNative, x1);
                 }
             }
             if (t < n) {
                 int o = outOff + t * rows + r0;
                 for (int i = 0; i < count; i++) {
                     BlockDots.scales(st.scales[i], dx, t * blocks, blocks, 1, st.products[i]);
-                    out[o + i] = BlockDots.staged(st.rows[i], st.products[i], 0, blocks, x, t * cols);
+                    out[o + i] = BlockDots.staged(wq, st.rowAt(i), st.products[i], 0, blocks, xqNative, t * xBytes);
                 }
             }
             if (withMin) {

@@ -1,31 +1,52 @@
 package dev.rwkvedge.runtime.vector;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
 /**
- * One thread's staging buffers for sequence mode, reused for every token of the chunk: up to {@link #ROWS} weight
- * rows widened to floats (F16/BF16 use the first) or unpacked to quants, scales and minimums (block types), and each
- * staged block row's scale products for one pair of tokens ({@link BlockDots#scales}). Owned by exactly one thread
- * (a pool worker, or the calling thread's {@link MatmulJob}); grows to the widest row seen, then never allocates
- * again.
+ * One thread's staging buffers for sequence mode, reused for every token of the chunk: an F16/BF16 weight row widened
+ * to floats, or up to {@link #ROWS} block rows unpacked to quants (floats), scales and minimums, plus each staged
+ * block row's scale products for one pair of tokens ({@link BlockDots#scales}). Owned by exactly one thread (a pool
+ * worker, or the calling thread's {@link MatmulJob}); grows to the widest row seen, then never allocates again.
+ *
+ * <h2>Why the unpacked quants live in native memory</h2>
+ * The block kernels of sequence mode run from L1 and are bound by loads: each 64-byte vector load that straddles two
+ * cache lines costs about two. A Java array's elements start 16 bytes after the object, and where the object lands
+ * modulo 64 depends on the allocation and on the collector, so the same product ran at 3.7, 4.4, 6.2 or 7.8 ms in
+ * different JVMs (2688 × 768 Q8_0 × 32 tokens, one thread, CPU time). In 64-byte-aligned native memory (rows at
+ * multiples of 64 bytes) it runs at 4.1-4.2 ms in every JVM. {@link MatmulJob} keeps the activation quants of
+ * sequence mode in native memory for the same reason.
  */
 final class RowStage {
-    /** Rows staged at once: a 2 × 2 kernel's two rows, twice (see {@link MatmulJob}). */
+    /** Block rows staged at once: a 2 × 2 kernel's two rows, twice (see {@link MatmulJob}). */
     static final int ROWS = 4;
 
-    final float[][] rows = new float[ROWS][0];
+    /** An F16/BF16 row widened to floats. */
+    float[] row = new float[0];
+    /** {@link #ROWS} unpacked block rows, row i at byte {@code i · stride}. */
+    MemorySegment quants = MemorySegment.NULL;
+    long stride;
     final float[][] scales = new float[ROWS][0];
     final float[][] mins = new float[ROWS][0];
     /** Per staged row: {@code d_w·d_x} for token t of the current pair at {@code [t·blocks, (t+1)·blocks)}. */
     final float[][] products = new float[ROWS][0];
 
     void ensure(int cols) {
-        if (rows[0].length < cols) {
+        if (row.length < cols) {
+            row = new float[cols];
             int blocks = (cols + BlockDots.QK - 1) / BlockDots.QK;
+            stride = (4L * cols + 63) / 64 * 64;
+            quants = Arena.ofAuto().allocate(ROWS * stride, 64);
             for (int i = 0; i < ROWS; i++) {
-                rows[i] = new float[cols];
                 scales[i] = new float[blocks];
                 mins[i] = new float[blocks];
                 products[i] = new float[2 * blocks];
             }
         }
+    }
+
+    /** Byte offset of staged block row {@code i} in {@link #quants}. */
+    long rowAt(int i) {
+        return i * stride;
     }
 }

@@ -162,22 +162,23 @@ final class BlockDots {
     }
 
     /**
-     * The activation of one token for the Q4/Q5 kernels, from its quants {@code xq[0..32·blocks)}: per block and
-     * half-block lane j &lt; 16, with lo = xq[32b + j] and hi = xq[32b + 16 + j],
+     * The activation of one token for the Q4/Q5 kernels, from its quants {@code xq[xo..xo+32·blocks)}: per block and
+     * half-block lane j &lt; 16, with lo = xq[xo + 32b + j] and hi = xq[xo + 32b + 16 + j],
      * <pre>
      *   xa = lo − hi/16      xb = hi/16      xs = −bias·(lo + hi)      (bias 8 for Q4_0, 16 for Q5_0, else 0)
      * </pre>
-     * at {@code [16b + j]}. See {@link #q4} for why; every value is exact (a multiple of 1/16 below 2^12).
+     * at {@code [ho + 16b + j]}. See {@link #q4} for why; every value is exact (a multiple of 1/16 below 2^12).
      */
-    static void nibbleActivation(float[] xq, int blocks, int bias, float[] xa, float[] xb, float[] xs) {
+    static void nibbleActivation(float[] xq, int xo, int blocks, int bias, float[] xa, float[] xb, float[] xs, int ho) {
         for (int b = 0; b < blocks; b++) {
             for (int k = 0; k < HALF; k += L) {
-                FloatVector lo = FloatVector.fromArray(F, xq, b * QK + k);
-                FloatVector hi = FloatVector.fromArray(F, xq, b * QK + HALF + k);
+                FloatVector lo = FloatVector.fromArray(F, xq, xo + b * QK + k);
+                FloatVector hi = FloatVector.fromArray(F, xq, xo + b * QK + HALF + k);
                 FloatVector hi16 = hi.mul(0.0625f);
-                lo.sub(hi16).intoArray(xa, b * HALF + k);
-                hi16.intoArray(xb, b * HALF + k);
-                (bias == 0 ? FloatVector.zero(F) : lo.add(hi).mul(-bias)).intoArray(xs, b * HALF + k);
+                int h = ho + b * HALF + k;
+                lo.sub(hi16).intoArray(xa, h);
+                hi16.intoArray(xb, h);
+                (bias == 0 ? FloatVector.zero(F) : lo.add(hi).mul(-bias)).intoArray(xs, h);
             }
         }
     }
@@ -197,7 +198,7 @@ final class BlockDots {
      * computes from unpacked quants).
      */
     static float q4(MemorySegment seg, long base, int blocks, boolean withMin,
-                    float[] xa, float[] xb, float[] xs, float[] dx, float[] sx) {
+                    float[] xa, float[] xb, float[] xs, int ho, float[] dx, float[] sx, int dOff) {
         int bb = withMin ? 20 : 18;
         int qs = withMin ? 4 : 2;
         FloatVector older = FloatVector.zero(F);
@@ -205,7 +206,7 @@ final class BlockDots {
         float min = 0;
         for (int b = 0; b < blocks; b++) {
             long off = base + (long) bb * b;
-            int h = b * HALF;
+            int h = ho + b * HALF;
             FloatVector p = FloatVector.fromArray(F, xs, h);
             for (int k = L; k < HALF; k += L) {
                 p = p.add(FloatVector.fromArray(F, xs, h + k));
@@ -217,12 +218,12 @@ final class BlockDots {
                 FloatVector all = (FloatVector) v.convert(VectorOperators.I2F, 0);
                 p = lo.fma(FloatVector.fromArray(F, xa, h + k), all.fma(FloatVector.fromArray(F, xb, h + k), p));
             }
-            float d = Float.float16ToFloat(seg.get(F16, off)) * dx[b];
+            float d = Float.float16ToFloat(seg.get(F16, off)) * dx[dOff + b];
             FloatVector next = p.fma(FloatVector.broadcast(F, d), older);
             older = newer;
             newer = next;
             if (withMin) {
-                min += Float.float16ToFloat(seg.get(F16, off + 2)) * sx[b];
+                min += Float.float16ToFloat(seg.get(F16, off + 2)) * sx[dOff + b];
             }
         }
         FloatVector s = older.add(newer);
@@ -237,7 +238,8 @@ final class BlockDots {
 
     /** Two Q4_0/Q4_1 rows sharing the activation loads; each row gets the bits of {@link #q4}. */
     static void q4x2(MemorySegment seg, long base0, long base1, int blocks, boolean withMin,
-                     float[] xa, float[] xb, float[] xs, float[] dx, float[] sx, float[] out, int o0, int o1) {
+                     float[] xa, float[] xb, float[] xs, int ho, float[] dx, float[] sx, int dOff,
+                     float[] out, int o0, int o1) {
         int bb = withMin ? 20 : 18;
         int qs = withMin ? 4 : 2;
         FloatVector older0 = FloatVector.zero(F);
@@ -249,7 +251,7 @@ final class BlockDots {
         for (int b = 0; b < blocks; b++) {
             long off0 = base0 + (long) bb * b;
             long off1 = base1 + (long) bb * b;
-            int h = b * HALF;
+            int h = ho + b * HALF;
             FloatVector p0 = FloatVector.fromArray(F, xs, h);
             for (int k = L; k < HALF; k += L) {
                 p0 = p0.add(FloatVector.fromArray(F, xs, h + k));
@@ -269,7 +271,7 @@ final class BlockDots {
                 p0 = lo0.fma(xav, all0.fma(xbv, p0));
                 p1 = lo1.fma(xav, all1.fma(xbv, p1));
             }
-            float dxb = dx[b];
+            float dxb = dx[dOff + b];
             FloatVector next0 = p0.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(F16, off0)) * dxb), older0);
             FloatVector next1 = p1.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(F16, off1)) * dxb), older1);
             older0 = newer0;
@@ -277,7 +279,7 @@ final class BlockDots {
             older1 = newer1;
             newer1 = next1;
             if (withMin) {
-                float sxb = sx[b];
+                float sxb = sx[dOff + b];
                 min0 += Float.float16ToFloat(seg.get(F16, off0 + 2)) * sxb;
                 min1 += Float.float16ToFloat(seg.get(F16, off1 + 2)) * sxb;
             }
@@ -310,7 +312,7 @@ final class BlockDots {
      * </pre>
      */
     static float q5(MemorySegment seg, long base, int blocks, boolean withMin,
-                    float[] xa, float[] xb, float[] xs, float[] dx, float[] sx) {
+                    float[] xa, float[] xb, float[] xs, int ho, float[] dx, float[] sx, int dOff) {
         int bb = withMin ? 24 : 22;
         int qhAt = withMin ? 4 : 2;
         FloatVector older = FloatVector.zero(F);
@@ -318,7 +320,7 @@ final class BlockDots {
         float min = 0;
         for (int b = 0; b < blocks; b++) {
             long off = base + (long) bb * b;
-            int h = b * HALF;
+            int h = ho + b * HALF;
             IntVector qh = IntVector.broadcast(I, seg.get(U32, off + qhAt));
             FloatVector p = FloatVector.fromArray(F, xs, h);
             for (int k = L; k < HALF; k += L) {
@@ -333,12 +335,12 @@ final class BlockDots {
                 FloatVector all = (FloatVector) v.add(e0).add(e1).convert(VectorOperators.I2F, 0);
                 p = lo.fma(FloatVector.fromArray(F, xa, h + k), all.fma(FloatVector.fromArray(F, xb, h + k), p));
             }
-            float d = Float.float16ToFloat(seg.get(F16, off)) * dx[b];
+            float d = Float.float16ToFloat(seg.get(F16, off)) * dx[dOff + b];
             FloatVector next = p.fma(FloatVector.broadcast(F, d), older);
             older = newer;
             newer = next;
             if (withMin) {
-                min += Float.float16ToFloat(seg.get(F16, off + 2)) * sx[b];
+                min += Float.float16ToFloat(seg.get(F16, off + 2)) * sx[dOff + b];
             }
         }
         FloatVector s = older.add(newer);
@@ -353,7 +355,8 @@ final class BlockDots {
 
     /** Two Q5_0/Q5_1 rows sharing the activation loads; each row gets the bits of {@link #q5}. */
     static void q5x2(MemorySegment seg, long base0, long base1, int blocks, boolean withMin,
-                     float[] xa, float[] xb, float[] xs, float[] dx, float[] sx, float[] out, int o0, int o1) {
+                     float[] xa, float[] xb, float[] xs, int ho, float[] dx, float[] sx, int dOff,
+                     float[] out, int o0, int o1) {
         int bb = withMin ? 24 : 22;
         int qhAt = withMin ? 4 : 2;
         FloatVector older0 = FloatVector.zero(F);
@@ -365,7 +368,7 @@ final class BlockDots {
         for (int b = 0; b < blocks; b++) {
             long off0 = base0 + (long) bb * b;
             long off1 = base1 + (long) bb * b;
-            int h = b * HALF;
+            int h = ho + b * HALF;
             IntVector qh0 = IntVector.broadcast(I, seg.get(U32, off0 + qhAt));
             IntVector qh1 = IntVector.broadcast(I, seg.get(U32, off1 + qhAt));
             FloatVector p0 = FloatVector.fromArray(F, xs, h);
@@ -393,7 +396,7 @@ final class BlockDots {
                 p0 = lo0.fma(xav, all0.fma(xbv, p0));
                 p1 = lo1.fma(xav, all1.fma(xbv, p1));
             }
-            float dxb = dx[b];
+            float dxb = dx[dOff + b];
             FloatVector next0 = p0.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(F16, off0)) * dxb), older0);
             FloatVector next1 = p1.fma(FloatVector.broadcast(F, Float.float16ToFloat(seg.get(F16, off1)) * dxb), older1);
             older0 = newer0;
@@ -401,7 +404,7 @@ final class BlockDots {
             older1 = newer1;
             newer1 = next1;
             if (withMin) {
-                float sxb = sx[b];
+                float sxb = sx[dOff + b];
                 min0 += Float.float16ToFloat(seg.get(F16, off0 + 2)) * sxb;
                 min1 += Float.float16ToFloat(seg.get(F16, off1 + 2)) * sxb;
             }
@@ -514,12 +517,14 @@ final class BlockDots {
      * Two staged rows against two tokens' activation quants (sequence mode), each of the four products with the
      * bits of the direct kernels without their minimum term: every weight and activation vector is loaded once
      * for two products. The rows start at bytes {@code w0}, {@code w1} of {@code wq}, the tokens' quants at bytes
-     * {@code x0}, {@code x1} of {@code xq}. {@code cs0}/{@code cs1} hold each row's {@link #scales} for the two tokens (token 0 at
-     * {@code [0, blocks)}, token 1 at {@code [blocks, 2·blocks)}); results go to {@code out[oR0T0]} (row 0, token 0),
+     * {@code x0}, {@code x1} of {@code xq}. {@code cs0}/{@code cs1} hold each row's {@link #scales}, the two tokens' at
+     * {@code [co, co + blocks)} and {@code [co + blocks, co + 2·blocks)}; results go to {@code out[oR0T0]} (row 0, token 0),
      * {@code out[oR0T1]}, {@code out[oR1T0]}, {@code out[oR1T1]}.
      */
-    static void staged2x2(MemorySegment wq, long w0, long w1, float[] cs0, float[] cs1, int blocks,
+    static void staged2x2(MemorySegment wq, long w0, long w1, float[] cs0, float[] cs1, int co, int blocks,
                           MemorySegment xq, long x0, long x1, float[] out, int oR0T0, int oR0T1, int oR1T0, int oR1T1) {
+        int c0 = co;
+        int c1 = co + blocks;
         FloatVector older00 = FloatVector.zero(F);
         FloatVector newer00 = older00;
         FloatVector older01 = older00;
@@ -536,19 +541,19 @@ final class BlockDots {
             FloatVector p10 = p00;
             FloatVector p11 = p00;
             for (int j = 0; j < QK; j += L) {
-                FloatVector xv0 = FloatVector.fromMemorySegment(F, xq, x0 + e + 4L * j, NATIVE);
-                FloatVector xv1 = FloatVector.fromMemorySegment(F, xq, x1 + e + 4L * j, NATIVE);
-                FloatVector wv0 = FloatVector.fromMemorySegment(F, wq, w0 + e + 4L * j, NATIVE);
-                FloatVector wv1 = FloatVector.fromMemorySegment(F, wq, w1 + e + 4L * j, NATIVE);
+                FloatVector xv0 = IntVector.fromMemorySegment(I, xq, x0 + e + 4L * j, NATIVE).reinterpretAsFloats();
+                FloatVector xv1 = IntVector.fromMemorySegment(I, xq, x1 + e + 4L * j, NATIVE).reinterpretAsFloats();
+                FloatVector wv0 = IntVector.fromMemorySegment(I, wq, w0 + e + 4L * j, NATIVE).reinterpretAsFloats();
+                FloatVector wv1 = IntVector.fromMemorySegment(I, wq, w1 + e + 4L * j, NATIVE).reinterpretAsFloats();
                 p00 = wv0.fma(xv0, p00);
                 p01 = wv0.fma(xv1, p01);
                 p10 = wv1.fma(xv0, p10);
                 p11 = wv1.fma(xv1, p11);
             }
-            FloatVector next00 = p00.fma(FloatVector.broadcast(F, cs0[b]), older00);
-            FloatVector next01 = p01.fma(FloatVector.broadcast(F, cs0[blocks + b]), older01);
-            FloatVector next10 = p10.fma(FloatVector.broadcast(F, cs1[b]), older10);
-            FloatVector next11 = p11.fma(FloatVector.broadcast(F, cs1[blocks + b]), older11);
+            FloatVector next00 = p00.fma(FloatVector.broadcast(F, cs0[c0 + b]), older00);
+            FloatVector next01 = p01.fma(FloatVector.broadcast(F, cs0[c1 + b]), older01);
+            FloatVector next10 = p10.fma(FloatVector.broadcast(F, cs1[c0 + b]), older10);
+            FloatVector next11 = p11.fma(FloatVector.broadcast(F, cs1[c1 + b]), older11);
             older00 = newer00;
             newer00 = next00;
             older01 = newer01;
@@ -604,8 +609,8 @@ final class BlockDots {
             long e = 4L * QK * b;
             FloatVector p = FloatVector.zero(F);
             for (int j = 0; j < QK; j += L) {
-                p = FloatVector.fromMemorySegment(F, wq, w + e + 4L * j, NATIVE)
-                        .fma(FloatVector.fromMemorySegment(F, xq, x + e + 4L * j, NATIVE), p);
+                p = IntVector.fromMemorySegment(I, wq, w + e + 4L * j, NATIVE).reinterpretAsFloats()
+                        .fma(IntVector.fromMemorySegment(I, xq, x + e + 4L * j, NATIVE).reinterpretAsFloats(), p);
             }
             FloatVector next = p.fma(FloatVector.broadcast(F, cs[co + b]), older);
             older = newer;

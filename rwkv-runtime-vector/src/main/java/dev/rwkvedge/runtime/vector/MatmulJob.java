@@ -24,6 +24,9 @@ import java.lang.foreign.ValueLayout;
  * gets the bits it gets alone.
  */
 final class MatmulJob implements WorkerPool.Task {
+    /** Rows of fewer blocks than this are never staged ({@link #direct}). */
+    static final int NARROW_BLOCKS = 8;
+
     final RowStage stage = new RowStage();
     private float[] xh = new float[0];
     private float[] xq = new float[0];
@@ -31,7 +34,7 @@ final class MatmulJob implements WorkerPool.Task {
     private float[] sx = new float[0];
     /** Sequence mode's activation quants, copied from {@link #xq} to aligned native memory. */
     private MemorySegment xqNative = MemorySegment.NULL;
-    /** A single token's activation in the form of the Q4/Q5 kernels ({@link BlockDots#nibbleActivation}). */
+    /** The activation in the form of the direct Q4/Q5 kernels ({@link BlockDots#nibbleActivation}), per token. */
     private float[] xa = new float[0];
     private float[] xb = new float[0];
     private float[] xs = new float[0];
@@ -92,26 +95,28 @@ final class MatmulJob implements WorkerPool.Task {
                 }
                 this.x = xq;
                 this.xOff = 0;
-                if (n > 1) {
-                    // Sequence mode reads the quants from 64-byte-aligned native memory (see RowStage).
+                if (!direct()) {
+                    // Staged sequence mode reads the quants from 64-byte-aligned native memory (see RowStage).
                     if (xqNative.byteSize() < 4L * len) {
                         xqNative = Arena.ofAuto().allocate(4L * len, 64);
                     }
                     MemorySegment.copy(xq, 0, xqNative, ValueLayout.JAVA_FLOAT, 0, len);
                 }
-                if (n == 1 && type != DType.Q8_0) {
+                if (direct() && type != DType.Q8_0) {
                     int half = blocks * BlockDots.HALF;
-                    if (xa.length < half) {
-                        xa = new float[half];
-                        xb = new float[half];
-                        xs = new float[half];
+                    if (xa.length < n * half) {
+                        xa = new float[n * half];
+                        xb = new float[n * half];
+                        xs = new float[n * half];
                     }
                     int bias = switch (type) {
                         case Q4_0 -> 8;
                         case Q5_0 -> 16;
                         default -> 0;
                     };
-                    BlockDots.nibbleActivation(xq, blocks, bias, xa, xb, xs);
+                    for (int t = 0; t < n; t++) {
+                        BlockDots.nibbleActivation(xq, t * cols, blocks, bias, xa, xb, xs, t * half);
+                    }
                 }
             }
             default -> throw new UnsupportedOperationException("vector backend: no product for " + type
@@ -146,7 +151,7 @@ final class MatmulJob implements WorkerPool.Task {
                 }
             }
             default -> {
-                if (n == 1) {
+                if (direct()) {
                     rowsBlocks(from, to);
                 } else {
                     rowsStagedBlocks(from, to, st);
@@ -220,7 +225,18 @@ final class MatmulJob implements WorkerPool.Task {
         }
     }
 
-    /** Block rows for one token, in pairs over four streams as {@link #rowsFloat}. */
+    /**
+     * Whether block rows are read straight from the weights for every token ({@link #rowsBlocks}) rather than staged
+     * ({@link #rowsStagedBlocks}): single tokens, and rows of fewer than {@link #NARROW_BLOCKS} blocks (LoRA-sized
+     * products such as RWKV-6's 64-column decay projection), where the staged kernels' fixed cost per row pair and
+     * token pair outweighs the work: 768 × 64 Q8_0 for 32 tokens took 0.34 ms staged against 0.27 ms direct (one
+     * thread, CPU time).
+     */
+    private boolean direct() {
+        return n == 1 || blocks < NARROW_BLOCKS;
+    }
+
+    /** Block rows read straight from the weights, in pairs over four streams as {@link #rowsFloat}, every token. */
     private void rowsBlocks(int from, int to) {
         int quarter = (to - from) / 4;
         for (int k = 0; k < quarter; k++) {
@@ -233,29 +249,39 @@ final class MatmulJob implements WorkerPool.Task {
         }
         if (r < to) {
             long base = r * rowBytes;
-            out[outOff + r] = switch (type) {
-                case Q8_0 -> BlockDots.q8_0(seg, base, blocks, x, 0, dx, 0);
-                case Q4_0 -> BlockDots.q4(seg, base, blocks, false, xa, xb, xs, dx, sx);
-                case Q4_1 -> BlockDots.q4(seg, base, blocks, true, xa, xb, xs, dx, sx);
-                case Q5_0 -> BlockDots.q5(seg, base, blocks, false, xa, xb, xs, dx, sx);
-                case Q5_1 -> BlockDots.q5(seg, base, blocks, true, xa, xb, xs, dx, sx);
-                default -> throw new IllegalStateException(type.toString());
-            };
+            int half = blocks * BlockDots.HALF;
+            for (int t = 0; t < n; t++) {
+                int d = t * blocks;
+                int h = t * half;
+                out[outOff + t * rows + r] = switch (type) {
+                    case Q8_0 -> BlockDots.q8_0(seg, base, blocks, x, t * cols, dx, d);
+                    case Q4_0 -> BlockDots.q4(seg, base, blocks, false, xa, xb, xs, h, dx, sx, d);
+                    case Q4_1 -> BlockDots.q4(seg, base, blocks, true, xa, xb, xs, h, dx, sx, d);
+                    case Q5_0 -> BlockDots.q5(seg, base, blocks, false, xa, xb, xs, h, dx, sx, d);
+                    case Q5_1 -> BlockDots.q5(seg, base, blocks, true, xa, xb, xs, h, dx, sx, d);
+                    default -> throw new IllegalStateException(type.toString());
+                };
+            }
         }
     }
 
     private void blockPair(int r0, int r1) {
         long b0 = r0 * rowBytes;
         long b1 = r1 * rowBytes;
-        int o0 = outOff + r0;
-        int o1 = outOff + r1;
-        switch (type) {
-            case Q8_0 -> BlockDots.q8_0x2(seg, b0, b1, blocks, x, 0, dx, 0, out, o0, o1);
-            case Q4_0 -> BlockDots.q4x2(seg, b0, b1, blocks, false, xa, xb, xs, dx, sx, out, o0, o1);
-            case Q4_1 -> BlockDots.q4x2(seg, b0, b1, blocks, true, xa, xb, xs, dx, sx, out, o0, o1);
-            case Q5_0 -> BlockDots.q5x2(seg, b0, b1, blocks, false, xa, xb, xs, dx, sx, out, o0, o1);
-            case Q5_1 -> BlockDots.q5x2(seg, b0, b1, blocks, true, xa, xb, xs, dx, sx, out, o0, o1);
-            default -> throw new IllegalStateException(type.toString());
+        int half = blocks * BlockDots.HALF;
+        for (int t = 0; t < n; t++) {
+            int o0 = outOff + t * rows + r0;
+            int o1 = outOff + t * rows + r1;
+            int d = t * blocks;
+            int h = t * half;
+            switch (type) {
+                case Q8_0 -> BlockDots.q8_0x2(seg, b0, b1, blocks, x, t * cols, dx, d, out, o0, o1);
+                case Q4_0 -> BlockDots.q4x2(seg, b0, b1, blocks, false, xa, xb, xs, h, dx, sx, d, out, o0, o1);
+                case Q4_1 -> BlockDots.q4x2(seg, b0, b1, blocks, true, xa, xb, xs, h, dx, sx, d, out, o0, o1);
+                case Q5_0 -> BlockDots.q5x2(seg, b0, b1, blocks, false, xa, xb, xs, h, dx, sx, d, out, o0, o1);
+                case Q5_1 -> BlockDots.q5x2(seg, b0, b1, blocks, true, xa, xb, xs, h, dx, sx, d, out, o0, o1);
+                default -> throw new IllegalStateException(type.toString());
+            }
         }
     }
 
@@ -264,14 +290,17 @@ final class MatmulJob implements WorkerPool.Task {
      * against them through {@link BlockDots#staged2x2} (two rows × two tokens per pass). Each weight vector and each
      * activation vector loaded then feeds two products, and the four staged rows plus two tokens' activations
      * (about 15 KB at 768 columns) stay in L1 while the pair's products are computed; the block scale products
-     * d_w·d_x are formed lanewise per row and token pair ({@link BlockDots#scales}), not per block and product.
+     * d_w·d_x are formed lanewise per staged row for all tokens ({@link BlockDots#scales}), not per block and
+     * product.
      * Staged rows and activation quants are read from aligned native memory ({@link RowStage}). Against one row ×
-     * two tokens per pass with the scale product in the kernel and both operands in arrays, the 2688 × 768 Q8_0
-     * product for 32 tokens went from 4.4-6.4 ms (depending on the JVM run) to 4.15-4.2 ms of CPU time (one
-     * thread). The Q4_1/Q5_1 minimum term is added last, as the direct kernels add it.
+     * two tokens per pass with the scale product in the kernel and both operands in arrays, Q8_0 products for 32
+     * tokens went from 6.2 to 3.6 ms (2688 × 768), 6.0 to 3.0 ms (768 × 2688) and 1.8 to 1.05 ms (768 × 768) of
+     * CPU time on one thread, all shapes of an RWKV-6 layer run in one JVM; the old code also varied between 4.4
+     * and 7.8 ms from one JVM to the next for the first shape. The Q4_1/Q5_1 minimum term is added last, as the
+     * direct kernels add it.
      */
     private void rowsStagedBlocks(int from, int to, RowStage st) {
-        st.ensure(cols);
+        st.ensure(cols, n);
         boolean withMin = type == DType.Q4_1 || type == DType.Q5_1;
         MemorySegment wq = st.quants;
         long xBytes = 4L * cols;
@@ -279,30 +308,30 @@ final class MatmulJob implements WorkerPool.Task {
             int count = Math.min(RowStage.ROWS, to - r0);
             for (int i = 0; i < count; i++) {
                 BlockDots.stage(type, seg, (r0 + i) * rowBytes, blocks, wq, st.rowAt(i), st.scales[i], st.mins[i]);
+                BlockDots.scales(st.scales[i], dx, 0, blocks, n, st.products[i]);
             }
             int t = 0;
             for (; t + 1 < n; t += 2) {
-                for (int i = 0; i < count; i++) {
-                    BlockDots.scales(st.scales[i], dx, t * blocks, blocks, 2, st.products[i]);
-                }
                 int o = outOff + t * rows + r0;
+                int co = t * blocks;
                 long x0 = t * xBytes;
                 long x1 = x0 + xBytes;
                 int i = 0;
                 for (; i + 1 < count; i += 2) {
-                    BlockDots.staged2x2(wq, st.rowAt(i), st.rowAt(i + 1), st.products[i], st.products[i + 1], blocks,
-                            xqNative, x0, x1, out, o + i, o + rows + i, o + i + 1, o + rows + i + 1);
+                    BlockDots.staged2x2(wq, st.rowAt(i), st.rowAt(i + 1), st.products[i], st.products[i + 1], co,
+                            blocks, xqNative, x0, x1, out, o + i, o + rows + i, o + i + 1, o + rows + i + 1);
                 }
                 if (i < count) {
-                    out[o + i] = BlockDots.staged(wq, st.rowAt(i), st.products[i], 0, blocks, xqNative, x0);
-                    out[o + rows + i] = BlockDots.staged(wq, st.rowAt(i), st.products[i], blocks, blocks, xqNative, x1);
+                    out[o + i] = BlockDots.staged(wq, st.rowAt(i), st.products[i], co, blocks, xqNative, x0);
+                    out[o + rows + i] = BlockDots.staged(wq, st.rowAt(i), st.products[i], co + blocks, blocks,
+                            xqNative, x1);
                 }
             }
             if (t < n) {
                 int o = outOff + t * rows + r0;
                 for (int i = 0; i < count; i++) {
-                    BlockDots.scales(st.scales[i], dx, t * blocks, blocks, 1, st.products[i]);
-                    out[o + i] = BlockDots.staged(wq, st.rowAt(i), st.products[i], 0, blocks, xqNative, t * xBytes);
+                    out[o + i] = BlockDots.staged(wq, st.rowAt(i), st.products[i], t * blocks, blocks, xqNative,
+                            t * xBytes);
                 }
             }
             if (withMin) {

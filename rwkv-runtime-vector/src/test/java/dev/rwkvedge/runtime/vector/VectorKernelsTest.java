@@ -119,28 +119,31 @@ class VectorKernelsTest {
     }
 
     /**
-     * Sequence mode tiles rows in groups of {@link RowStage#ROWS} and tokens in pairs, and decode pairs rows over
-     * quarters of a range: every token count from 1 to 9 and row counts that leave every kind of remainder must
+     * Sequence mode tiles rows in groups of {@link RowStage#ROWS} and tokens in pairs (block rows of at least
+     * {@link MatmulJob#NARROW_BLOCKS} blocks; narrower ones run the direct kernels per token), and decode pairs rows
+     * over quarters of a range: every token count from 1 to 9 and row counts that leave every kind of remainder must
      * still give each token the bits of its single-token product, on one thread and on the pool.
      */
     @Test
     void sequenceOfAnyLengthIsSerialBitForBit() {
         SplittableRandom rnd = new SplittableRandom(11);
         for (DType type : TestTensors.MATMUL_TYPES) {
-            int cols = type.isQuantized() ? 96 : 100;
-            for (int rows : new int[] {5, 13, 18}) {
-                Tensor w = TestTensors.matrix("w", type, TestTensors.gaussian(rnd, rows * cols, 0.2), rows, cols);
-                for (int n = 1; n <= 9; n++) {
-                    float[] x = TestTensors.gaussian(rnd, 1 + n * cols, 1);
-                    for (VectorBackend b : new VectorBackend[] {vector1, vector3}) {
-                        float[] seq = new float[2 + n * rows];
-                        b.matmul(w, x, 1, seq, 2, n);
-                        for (int t = 0; t < n; t++) {
-                            float[] single = new float[rows];
-                            vector1.matmul(w, x, 1 + t * cols, single, 0, 1);
-                            assertArrayEquals(single, Arrays.copyOfRange(seq, 2 + t * rows, 2 + (t + 1) * rows),
-                                    type + " " + rows + "x" + cols + " n=" + n + " token " + t + " on "
-                                            + b.threads() + " threads: sequence differs from single-token");
+            int[] widths = type.isQuantized() ? new int[] {96, 32 * MatmulJob.NARROW_BLOCKS + 32} : new int[] {100};
+            for (int cols : widths) {
+                for (int rows : new int[] {5, 13, 18}) {
+                    Tensor w = TestTensors.matrix("w", type, TestTensors.gaussian(rnd, rows * cols, 0.2), rows, cols);
+                    for (int n = 1; n <= 9; n++) {
+                        float[] x = TestTensors.gaussian(rnd, 1 + n * cols, 1);
+                        for (VectorBackend b : new VectorBackend[] {vector1, vector3}) {
+                            float[] seq = new float[2 + n * rows];
+                            b.matmul(w, x, 1, seq, 2, n);
+                            for (int t = 0; t < n; t++) {
+                                float[] single = new float[rows];
+                                vector1.matmul(w, x, 1 + t * cols, single, 0, 1);
+                                assertArrayEquals(single, Arrays.copyOfRange(seq, 2 + t * rows, 2 + (t + 1) * rows),
+                                        type + " " + rows + "x" + cols + " n=" + n + " token " + t + " on "
+                                                + b.threads() + " threads: sequence differs from single-token");
+                            }
                         }
                     }
                 }

@@ -32,6 +32,9 @@ final class MatmulJob implements WorkerPool.Task {
     private float[] xq = new float[0];
     private float[] dx = new float[0];
     private float[] sx = new float[0];
+    /** {@link #dx}, {@link #sx} times 2^112 for the direct kernels (see {@link BlockDots}). */
+    private float[] dx112 = new float[0];
+    private float[] sx112 = new float[0];
     /** Sequence mode's activation quants, copied from {@link #xq} to aligned native memory. */
     private MemorySegment xqNative = MemorySegment.NULL;
     /** The activation in the form of the direct Q4/Q5 kernels ({@link BlockDots#nibbleActivation}), per token. */
@@ -101,6 +104,18 @@ final class MatmulJob implements WorkerPool.Task {
                         xqNative = Arena.ofAuto().allocate(4L * len, 64);
                     }
                     MemorySegment.copy(xq, 0, xqNative, ValueLayout.JAVA_FLOAT, 0, len);
+                }
+                if (direct()) {
+                    // The direct kernels' activation scales carry the 2^112 of HalfConvert.unscaled.
+                    int nb = n * blocks;
+                    if (dx112.length < nb) {
+                        dx112 = new float[nb];
+                        sx112 = new float[nb];
+                    }
+                    for (int i = 0; i < nb; i++) {
+                        dx112[i] = dx[i] * HalfConvert.F16_SCALE;
+                        sx112[i] = sx[i] * HalfConvert.F16_SCALE;
+                    }
                 }
                 if (direct() && type != DType.Q8_0) {
                     int half = blocks * BlockDots.HALF;
@@ -254,11 +269,11 @@ final class MatmulJob implements WorkerPool.Task {
                 int d = t * blocks;
                 int h = t * half;
                 out[outOff + t * rows + r] = switch (type) {
-                    case Q8_0 -> BlockDots.q8_0(seg, base, blocks, x, t * cols, dx, d);
-                    case Q4_0 -> BlockDots.q4(seg, base, blocks, false, xa, xb, xs, h, dx, sx, d);
-                    case Q4_1 -> BlockDots.q4(seg, base, blocks, true, xa, xb, xs, h, dx, sx, d);
-                    case Q5_0 -> BlockDots.q5(seg, base, blocks, false, xa, xb, xs, h, dx, sx, d);
-                    case Q5_1 -> BlockDots.q5(seg, base, blocks, true, xa, xb, xs, h, dx, sx, d);
+                    case Q8_0 -> BlockDots.q8_0(seg, base, blocks, x, t * cols, dx112, d);
+                    case Q4_0 -> BlockDots.q4(seg, base, blocks, false, xa, xb, xs, h, dx112, sx112, d);
+                    case Q4_1 -> BlockDots.q4(seg, base, blocks, true, xa, xb, xs, h, dx112, sx112, d);
+                    case Q5_0 -> BlockDots.q5(seg, base, blocks, false, xa, xb, xs, h, dx112, sx112, d);
+                    case Q5_1 -> BlockDots.q5(seg, base, blocks, true, xa, xb, xs, h, dx112, sx112, d);
                     default -> throw new IllegalStateException(type.toString());
                 };
             }
@@ -275,11 +290,11 @@ final class MatmulJob implements WorkerPool.Task {
             int d = t * blocks;
             int h = t * half;
             switch (type) {
-                case Q8_0 -> BlockDots.q8_0x2(seg, b0, b1, blocks, x, t * cols, dx, d, out, o0, o1);
-                case Q4_0 -> BlockDots.q4x2(seg, b0, b1, blocks, false, xa, xb, xs, h, dx, sx, d, out, o0, o1);
-                case Q4_1 -> BlockDots.q4x2(seg, b0, b1, blocks, true, xa, xb, xs, h, dx, sx, d, out, o0, o1);
-                case Q5_0 -> BlockDots.q5x2(seg, b0, b1, blocks, false, xa, xb, xs, h, dx, sx, d, out, o0, o1);
-                case Q5_1 -> BlockDots.q5x2(seg, b0, b1, blocks, true, xa, xb, xs, h, dx, sx, d, out, o0, o1);
+                case Q8_0 -> BlockDots.q8_0x2(seg, b0, b1, blocks, x, t * cols, dx112, d, out, o0, o1);
+                case Q4_0 -> BlockDots.q4x2(seg, b0, b1, blocks, false, xa, xb, xs, h, dx112, sx112, d, out, o0, o1);
+                case Q4_1 -> BlockDots.q4x2(seg, b0, b1, blocks, true, xa, xb, xs, h, dx112, sx112, d, out, o0, o1);
+                case Q5_0 -> BlockDots.q5x2(seg, b0, b1, blocks, false, xa, xb, xs, h, dx112, sx112, d, out, o0, o1);
+                case Q5_1 -> BlockDots.q5x2(seg, b0, b1, blocks, true, xa, xb, xs, h, dx112, sx112, d, out, o0, o1);
                 default -> throw new IllegalStateException(type.toString());
             }
         }

@@ -25,8 +25,8 @@ import java.util.concurrent.TimeUnit;
  * One matrix-vector product (a decode step's unit of work) per dtype, shape and backend. Shapes of the 169M/430M
  * models: 768×768 (attention), 2688×768 (FFN key), 65536×768 (World head), 1024×3584 (430M FFN value). Bytes per call
  * are {@code rows × rowBytes} (I8: per-row INT8, plus 4 bytes of scale per row); divide by the time for the achieved
- * bandwidth. The vector backend uses all processors
- * ({@code -p threads=1} for one).
+ * bandwidth. The vector backend uses all processors ({@code -p threads=1} for one); {@code -p tokens=32} measures a
+ * sequence-mode (prefill) product of 32 tokens.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -47,6 +47,10 @@ public class MatvecBenchmark {
     @Param({"0"})
     public int threads;
 
+    /** Tokens per product: 1 is a decode step; more is sequence mode (prefill), e.g. {@code -p tokens=32}. */
+    @Param({"1"})
+    public int tokens;
+
     private KernelBackend be;
     private Tensor w;
     private float[] x;
@@ -58,12 +62,12 @@ public class MatvecBenchmark {
         int rows = Integer.parseInt(rc[0]);
         int cols = Integer.parseInt(rc[1]);
         w = BenchWeights.random(DType.parse(dtype), rows, cols, 42);
-        x = new float[cols];
+        x = new float[tokens * cols];
         SplittableRandom rnd = new SplittableRandom(1);
-        for (int i = 0; i < cols; i++) {
+        for (int i = 0; i < x.length; i++) {
             x[i] = (float) rnd.nextDouble(-1, 1);
         }
-        out = new float[rows];
+        out = new float[tokens * rows];
         be = KernelBackends.create(backend, threads);
     }
 
@@ -74,7 +78,7 @@ public class MatvecBenchmark {
 
     @Benchmark
     public float[] matvec() {
-        be.matmul(w, x, 0, out, 0, 1);
+        be.matmul(w, x, 0, out, 0, tokens);
         return out;
     }
 }

@@ -73,6 +73,15 @@ final class HalfConvert {
         }
     }
 
+    /**
+     * A binary16 value times 2^−112, exactly, from its bits with integer operations only: the widening above
+     * without the final multiply (the caller's other factor carries the 2^112). Exact for every finite input,
+     * zero and subnormals included; the block kernels use it for their per-block scales.
+     */
+    static float unscaled(short bits) {
+        return Float.intBitsToFloat((bits << 13) & F16_MASK);
+    }
+
     static float bf16Scalar(short bits) {
         return Float.intBitsToFloat((bits & 0xFFFF) << 16);
     }

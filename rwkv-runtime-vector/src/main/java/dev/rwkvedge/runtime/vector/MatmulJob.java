@@ -3,6 +3,7 @@ package dev.rwkvedge.runtime.vector;
 import dev.rwkvedge.tensor.DType;
 import dev.rwkvedge.tensor.Tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -17,21 +18,34 @@ import java.nio.ByteOrder;
  * only read it.
  *
  * <p>Sequence mode ({@code n > 1}) is a matrix-matrix product: the token loop is inside the row loop, so each weight
- * row is read from memory once per chunk and stays in L1 for all tokens. F16/BF16 and block rows are widened or
- * unpacked once into the thread's {@link RowStage} and then run against two tokens at a time (one weight load for
- * both); the per-token dot products use the same summation shape as the single-token kernels (see {@link FloatDots},
- * {@link BlockDots}, {@link Int8Dots}), so every token gets the bits it gets alone.
+ * row is read from memory once per chunk and stays in L1 for all tokens. F16/BF16 rows are widened once into the
+ * thread's {@link RowStage} and run against two tokens at a time (one weight load for both); block rows are unpacked
+ * four at a time and run two rows × two tokens per pass ({@link #rowsStagedBlocks}). The per-token dot products use
+ * the same summation shape as the single-token kernels (see {@link FloatDots}, {@link BlockDots}), so every token
+ * gets the bits it gets alone ({@link Int8Dots} too).
  *
  * <p>Per-row INT8 weights (I8 with a row scale) take the float activation as it is; each row's sum
  * {@code Σ q·x} is multiplied by the row's scale, read from the scale tensor's segment.
  */
 final class MatmulJob implements WorkerPool.Task {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Rows of fewer blocks than this are never staged ({@link #direct}). */
+    static final int NARROW_BLOCKS = 8;
+
     final RowStage stage = new RowStage();
     private float[] xh = new float[0];
     private float[] xq = new float[0];
     private float[] dx = new float[0];
     private float[] sx = new float[0];
+    /** {@link #dx}, {@link #sx} times 2^112 for the direct kernels (see {@link BlockDots}). */
+    private float[] dx112 = new float[0];
+    private float[] sx112 = new float[0];
+    /** Sequence mode's activation quants, copied from {@link #xq} to aligned native memory. */
+    private MemorySegment xqNative = MemorySegment.NULL;
+    /** The activation in the form of the direct Q4/Q5 kernels ({@link BlockDots#nibbleActivation}), per token. */
+    private float[] xa = new float[0];
+    private float[] xb = new float[0];
+    private float[] xs = new float[0];
 
     private DType type;
     private MemorySegment seg;
@@ -100,6 +114,41 @@ final class MatmulJob implements WorkerPool.Task {
                 }
                 this.x = xq;
                 this.xOff = 0;
+                if (!direct()) {
+                    // Staged sequence mode reads the quants from 64-byte-aligned native memory (see RowStage).
+                    if (xqNative.byteSize() < 4L * len) {
+                        xqNative = Arena.ofAuto().allocate(4L * len, 64);
+                    }
+                    MemorySegment.copy(xq, 0, xqNative, ValueLayout.JAVA_FLOAT, 0, len);
+                }
+                if (direct()) {
+                    // The direct kernels' activation scales carry the 2^112 of HalfConvert.unscaled.
+                    int nb = n * blocks;
+                    if (dx112.length < nb) {
+                        dx112 = new float[nb];
+                        sx112 = new float[nb];
+                    }
+                    for (int i = 0; i < nb; i++) {
+                        dx112[i] = dx[i] * HalfConvert.F16_SCALE;
+                        sx112[i] = sx[i] * HalfConvert.F16_SCALE;
+                    }
+                }
+                if (direct() && type != DType.Q8_0) {
+                    int half = blocks * BlockDots.HALF;
+                    if (xa.length < n * half) {
+                        xa = new float[n * half];
+                        xb = new float[n * half];
+                        xs = new float[n * half];
+                    }
+                    int bias = switch (type) {
+                        case Q4_0 -> 8;
+                        case Q5_0 -> 16;
+                        default -> 0;
+                    };
+                    for (int t = 0; t < n; t++) {
+                        BlockDots.nibbleActivation(xq, t * cols, blocks, bias, xa, xb, xs, t * half);
+                    }
+                }
             }
             default -> throw new UnsupportedOperationException("vector backend: no product for " + type
                     + " (tensor " + w.name() + ")");
@@ -141,7 +190,7 @@ final class MatmulJob implements WorkerPool.Task {
                 }
             }
             default -> {
-                if (n == 1) {
+                if (direct()) {
                     rowsBlocks(from, to);
                 } else {
                     rowsStagedBlocks(from, to, st);
@@ -151,31 +200,24 @@ final class MatmulJob implements WorkerPool.Task {
     }
 
     /**
-     * Float rows straight from the weights, in pairs (see {@link FloatDots}), every token. A pair is row k of the
-     * range's first half with row k of its second half: two sequential streams some kilobytes apart, which the
-     * hardware prefetchers follow independently, keep more cache misses in flight than one stream. On the 169M F16
-     * head (one thread, mapped file) that took a product from 24 to 13.6 ms of CPU time, measured twice with
-     * alternating builds; four streams measured the same as two.
+     * Float rows straight from the weights, in pairs (see {@link FloatDots}), every token. The range is cut into
+     * quarters and each step computes row k of the first quarter with row k of the second, then row k of the third
+     * with row k of the fourth: four sequential streams some kilobytes apart, which the hardware prefetchers follow
+     * independently, keep more cache misses in flight than one. On the 169M F16 head (one thread, mapped file) two
+     * streams took a product from 24 to 13.6 ms of CPU time; four streams over two gave another 10-15% on a 300 MB
+     * F16 matrix (one thread, 9.5-10.1 → 10.7-11.7 GB/s in alternating runs), and eight measured the same as four.
      */
     private void rowsFloat(int from, int to) {
-        int half = (to - from) / 2;
-        for (int k = 0; k < half; k++) {
-            int r0 = from + k;
-            int r1 = from + half + k;
-            long b0 = r0 * rowBytes;
-            long b1 = r1 * rowBytes;
-            for (int t = 0; t < n; t++) {
-                int xo = xOff + t * cols;
-                int o = outOff + t * rows;
-                switch (type) {
-                    case F32 -> FloatDots.dotF32x2(seg, b0, b1, x, xo, cols, out, o + r0, o + r1);
-                    case F16 -> FloatDots.dotF16x2(seg, b0, b1, x, xo, cols, out, o + r0, o + r1);
-                    default -> FloatDots.dotBF16x2(seg, b0, b1, x, xo, cols, out, o + r0, o + r1);
-                }
-            }
+        int quarter = (to - from) / 4;
+        for (int k = 0; k < quarter; k++) {
+            floatPair(from + k, from + quarter + k);
+            floatPair(from + 2 * quarter + k, from + 3 * quarter + k);
         }
-        if (((to - from) & 1) != 0) {
-            int r = to - 1;
+        int r = from + 4 * quarter;
+        for (; r + 1 < to; r += 2) {
+            floatPair(r, r + 1);
+        }
+        if (r < to) {
             long b0 = r * rowBytes;
             for (int t = 0; t < n; t++) {
                 int xo = xOff + t * cols;
@@ -224,6 +266,20 @@ final class MatmulJob implements WorkerPool.Task {
         }
     }
 
+    private void floatPair(int r0, int r1) {
+        long b0 = r0 * rowBytes;
+        long b1 = r1 * rowBytes;
+        for (int t = 0; t < n; t++) {
+            int xo = xOff + t * cols;
+            int o = outOff + t * rows;
+            switch (type) {
+                case F32 -> FloatDots.dotF32x2(seg, b0, b1, x, xo, cols, out, o + r0, o + r1);
+                case F16 -> FloatDots.dotF16x2(seg, b0, b1, x, xo, cols, out, o + r0, o + r1);
+                default -> FloatDots.dotBF16x2(seg, b0, b1, x, xo, cols, out, o + r0, o + r1);
+            }
+        }
+    }
+
     private void rowsStagedFloat(int from, int to, RowStage st, boolean f16) {
         st.ensure(cols);
         float[] row = st.row;
@@ -244,45 +300,122 @@ final class MatmulJob implements WorkerPool.Task {
         }
     }
 
+    /**
+     * Whether block rows are read straight from the weights for every token ({@link #rowsBlocks}) rather than staged
+     * ({@link #rowsStagedBlocks}): single tokens, and rows of fewer than {@link #NARROW_BLOCKS} blocks (LoRA-sized
+     * products such as RWKV-6's 64-column decay projection), where the staged kernels' fixed cost per row pair and
+     * token pair outweighs the work: 768 × 64 Q8_0 for 32 tokens took 0.34 ms staged against 0.27 ms direct (one
+     * thread, CPU time).
+     */
+    private boolean direct() {
+        return n == 1 || blocks < NARROW_BLOCKS;
+    }
+
+    /** Block rows read straight from the weights, in pairs over four streams as {@link #rowsFloat}, every token. */
     private void rowsBlocks(int from, int to) {
-        int r = from;
-        if (type == DType.Q8_0) {
-            // Pairs from the two halves of the range: two prefetch streams (see rowsFloat).
-            int half = (to - from) / 2;
-            for (int k = 0; k < half; k++) {
-                int r0 = from + k;
-                int r1 = from + half + k;
-                BlockDots.q8_0x2(seg, r0 * rowBytes, r1 * rowBytes, blocks, x, 0, dx, 0, out, outOff + r0, outOff + r1);
-            }
-            r = from + 2 * half;
+        int quarter = (to - from) / 4;
+        for (int k = 0; k < quarter; k++) {
+            blockPair(from + k, from + quarter + k);
+            blockPair(from + 2 * quarter + k, from + 3 * quarter + k);
         }
-        for (; r < to; r++) {
+        int r = from + 4 * quarter;
+        for (; r + 1 < to; r += 2) {
+            blockPair(r, r + 1);
+        }
+        if (r < to) {
             long base = r * rowBytes;
-            out[outOff + r] = switch (type) {
-                case Q8_0 -> BlockDots.q8_0(seg, base, blocks, x, 0, dx, 0);
-                case Q4_0 -> BlockDots.q4(seg, base, blocks, false, x, 0, dx, sx, 0);
-                case Q4_1 -> BlockDots.q4(seg, base, blocks, true, x, 0, dx, sx, 0);
-                case Q5_0 -> BlockDots.q5(seg, base, blocks, false, x, 0, dx, sx, 0);
-                case Q5_1 -> BlockDots.q5(seg, base, blocks, true, x, 0, dx, sx, 0);
-                default -> throw new IllegalStateException(type.toString());
-            };
+            int half = blocks * BlockDots.HALF;
+            for (int t = 0; t < n; t++) {
+                int d = t * blocks;
+                int h = t * half;
+                out[outOff + t * rows + r] = switch (type) {
+                    case Q8_0 -> BlockDots.q8_0(seg, base, blocks, x, t * cols, dx112, d);
+                    case Q4_0 -> BlockDots.q4(seg, base, blocks, false, xa, xb, xs, h, dx112, sx112, d);
+                    case Q4_1 -> BlockDots.q4(seg, base, blocks, true, xa, xb, xs, h, dx112, sx112, d);
+                    case Q5_0 -> BlockDots.q5(seg, base, blocks, false, xa, xb, xs, h, dx112, sx112, d);
+                    case Q5_1 -> BlockDots.q5(seg, base, blocks, true, xa, xb, xs, h, dx112, sx112, d);
+                    default -> throw new IllegalStateException(type.toString());
+                };
+            }
         }
     }
 
+    private void blockPair(int r0, int r1) {
+        long b0 = r0 * rowBytes;
+        long b1 = r1 * rowBytes;
+        int half = blocks * BlockDots.HALF;
+        for (int t = 0; t < n; t++) {
+            int o0 = outOff + t * rows + r0;
+            int o1 = outOff + t * rows + r1;
+            int d = t * blocks;
+            int h = t * half;
+            switch (type) {
+                case Q8_0 -> BlockDots.q8_0x2(seg, b0, b1, blocks, x, t * cols, dx112, d, out, o0, o1);
+                case Q4_0 -> BlockDots.q4x2(seg, b0, b1, blocks, false, xa, xb, xs, h, dx112, sx112, d, out, o0, o1);
+                case Q4_1 -> BlockDots.q4x2(seg, b0, b1, blocks, true, xa, xb, xs, h, dx112, sx112, d, out, o0, o1);
+                case Q5_0 -> BlockDots.q5x2(seg, b0, b1, blocks, false, xa, xb, xs, h, dx112, sx112, d, out, o0, o1);
+                case Q5_1 -> BlockDots.q5x2(seg, b0, b1, blocks, true, xa, xb, xs, h, dx112, sx112, d, out, o0, o1);
+                default -> throw new IllegalStateException(type.toString());
+            }
+        }
+    }
+
+    /**
+     * Sequence mode for block types: {@link RowStage#ROWS} rows are unpacked once, then every pair of tokens runs
+     * against them through {@link BlockDots#staged2x2} (two rows × two tokens per pass). Each weight vector and each
+     * activation vector loaded then feeds two products, and the four staged rows plus two tokens' activations
+     * (about 15 KB at 768 columns) stay in L1 while the pair's products are computed; the block scale products
+     * d_w·d_x are formed lanewise per staged row for all tokens ({@link BlockDots#scales}), not per block and
+     * product.
+     * Staged rows and activation quants are read from aligned native memory ({@link RowStage}). Against one row ×
+     * two tokens per pass with the scale product in the kernel and both operands in arrays, Q8_0 products for 32
+     * tokens went from 6.2 to 3.6 ms (2688 × 768), 6.0 to 3.0 ms (768 × 2688) and 1.8 to 1.05 ms (768 × 768) of
+     * CPU time on one thread, all shapes of an RWKV-6 layer run in one JVM; the old code also varied between 4.4
+     * and 7.8 ms from one JVM to the next for the first shape. The Q4_1/Q5_1 minimum term is added last, as the
+     * direct kernels add it.
+     */
     private void rowsStagedBlocks(int from, int to, RowStage st) {
-        st.ensure(cols);
+        st.ensure(cols, n);
         boolean withMin = type == DType.Q4_1 || type == DType.Q5_1;
-        for (int r = from; r < to; r++) {
-            BlockDots.stage(type, seg, r * rowBytes, blocks, st.row, st.scales, st.mins);
+        MemorySegment wq = st.quants;
+        long xBytes = 4L * cols;
+        for (int r0 = from; r0 < to; r0 += RowStage.ROWS) {
+            int count = Math.min(RowStage.ROWS, to - r0);
+            for (int i = 0; i < count; i++) {
+                BlockDots.stage(type, seg, (r0 + i) * rowBytes, blocks, wq, st.rowAt(i), st.scales[i], st.mins[i]);
+                BlockDots.scales(st.scales[i], dx, 0, blocks, n, st.products[i]);
+            }
             int t = 0;
             for (; t + 1 < n; t += 2) {
-                int o = outOff + t * rows + r;
-                BlockDots.staged2(st.row, st.scales, st.mins, withMin, blocks, x, dx, sx,
-                        t * cols, t * blocks, (t + 1) * cols, (t + 1) * blocks, out, o, o + rows);
+                int o = outOff + t * rows + r0;
+                int co = t * blocks;
+                long x0 = t * xBytes;
+                long x1 = x0 + xBytes;
+                int i = 0;
+                for (; i + 1 < count; i += 2) {
+                    BlockDots.staged2x2(wq, st.rowAt(i), st.rowAt(i + 1), st.products[i], st.products[i + 1], co,
+                            blocks, xqNative, x0, x1, out, o + i, o + rows + i, o + i + 1, o + rows + i + 1);
+                }
+                if (i < count) {
+                    out[o + i] = BlockDots.staged(wq, st.rowAt(i), st.products[i], co, blocks, xqNative, x0);
+                    out[o + rows + i] = BlockDots.staged(wq, st.rowAt(i), st.products[i], co + blocks, blocks,
+                            xqNative, x1);
+                }
             }
             if (t < n) {
-                out[outOff + t * rows + r] = BlockDots.staged(st.row, st.scales, st.mins, withMin, blocks,
-                        x, t * cols, dx, sx, t * blocks);
+                int o = outOff + t * rows + r0;
+                for (int i = 0; i < count; i++) {
+                    out[o + i] = BlockDots.staged(wq, st.rowAt(i), st.products[i], t * blocks, blocks, xqNative,
+                            t * xBytes);
+                }
+            }
+            if (withMin) {
+                for (t = 0; t < n; t++) {
+                    int o = outOff + t * rows + r0;
+                    for (int i = 0; i < count; i++) {
+                        out[o + i] += BlockDots.minTerm(st.mins[i], sx, t * blocks, blocks);
+                    }
+                }
             }
         }
     }

@@ -1,21 +1,68 @@
 package dev.rwkvedge.runtime.vector;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
 /**
- * One thread's staging buffers for sequence mode: a weight row widened to floats (F16/BF16) or unpacked to quants
- * and scales (block types), reused for every token of the chunk. Owned by exactly one thread (a pool worker, or
- * the calling thread's {@link MatmulJob}); grows to the widest row seen, then never allocates again.
+ * One thread's staging buffers for sequence mode, reused for every token of the chunk: an F16/BF16 weight row widened
+ * to floats, or up to {@link #ROWS} block rows unpacked to quants (floats), scales and minimums, plus each staged
+ * block row's scale products for every token of the chunk ({@link BlockDots#scales}). Owned by exactly one thread (a pool
+ * worker, or the calling thread's {@link MatmulJob}); grows to the widest row seen, then never allocates again.
+ *
+ * <h2>Why the unpacked quants live in native memory</h2>
+ * The block kernels of sequence mode run from L1 and are bound by loads: each 64-byte vector load that straddles two
+ * cache lines costs about two. A Java array's elements start 16 bytes after the object, and where the object lands
+ * modulo 64 depends on the allocation and on the collector, so the same product ran at 3.7, 4.4, 6.2 or 7.8 ms in
+ * different JVMs (2688 × 768 Q8_0 × 32 tokens, one thread, CPU time). In 64-byte-aligned native memory (rows at
+ * multiples of 64 bytes) it runs at 4.1-4.2 ms in every JVM. {@link MatmulJob} keeps the activation quants of
+ * sequence mode in native memory for the same reason.
+ *
+ * <p>The kernels read these floats through {@code IntVector.fromMemorySegment(…).reinterpretAsFloats()}, not
+ * {@code FloatVector.fromMemorySegment}: the JDK's load path keeps one type profile per bytecode for all callers, and
+ * {@link FloatDots} loads F32 weights through FloatVector from memory-mapped files. Sharing that path, the staged
+ * kernels were compiled for mapped segments too, with the liveness check left in the loop: on the RWKV-6 model
+ * (whose LoRA matrices stay F32) Q8_0 prefill fell from 105 to 72 tokens/s; through IntVector it runs at 159.
  */
 final class RowStage {
+    /** Block rows staged at once: a 2 × 2 kernel's two rows, twice (see {@link MatmulJob}). */
+    static final int ROWS = 4;
+
+    /** An F16/BF16 row widened to floats. */
     float[] row = new float[0];
-    float[] scales = new float[0];
-    float[] mins = new float[0];
+    /** {@link #ROWS} unpacked block rows, row i at byte {@code i · stride}. */
+    MemorySegment quants = MemorySegment.NULL;
+    long stride;
+    final float[][] scales = new float[ROWS][0];
+    final float[][] mins = new float[ROWS][0];
+    /** Per staged row: {@code d_w·d_x} for token t of the chunk at {@code [t·blocks, (t+1)·blocks)}. */
+    final float[][] products = new float[ROWS][0];
+
+    /** {@link #ensure(int)}, and room for the scale products of {@code tokens} tokens. */
+    void ensure(int cols, int tokens) {
+        ensure(cols);
+        int need = tokens * ((cols + BlockDots.QK - 1) / BlockDots.QK);
+        if (products[0].length < need) {
+            for (int i = 0; i < ROWS; i++) {
+                products[i] = new float[need];
+            }
+        }
+    }
 
     void ensure(int cols) {
         if (row.length < cols) {
             row = new float[cols];
             int blocks = (cols + BlockDots.QK - 1) / BlockDots.QK;
-            scales = new float[blocks];
-            mins = new float[blocks];
+            stride = (4L * cols + 63) / 64 * 64;
+            quants = Arena.ofAuto().allocate(ROWS * stride, 64);
+            for (int i = 0; i < ROWS; i++) {
+                scales[i] = new float[blocks];
+                mins[i] = new float[blocks];
+            }
         }
+    }
+
+    /** Byte offset of staged block row {@code i} in {@link #quants}. */
+    long rowAt(int i) {
+        return i * stride;
     }
 }

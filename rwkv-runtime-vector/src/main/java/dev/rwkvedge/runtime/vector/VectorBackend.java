@@ -72,6 +72,10 @@ final class VectorBackend implements KernelBackend {
                 job.run(0, rows, job.stage);
             } else {
                 int grain = (int) Math.max(1, Math.min(rows, GRAIN_BYTES / Math.max(1, rowBytes * n)));
+                if (n > 1) {
+                    // Whole row groups: sequence mode stages RowStage.ROWS rows at a time.
+                    grain = Math.min(rows, (grain + RowStage.ROWS - 1) / RowStage.ROWS * RowStage.ROWS);
+                }
                 pool.run(job, rows, grain, job.stage);
             }
         } finally {

@@ -118,6 +118,93 @@ class VectorKernelsTest {
         }
     }
 
+    /**
+     * Sequence mode tiles rows in groups of {@link RowStage#ROWS} and tokens in pairs (block rows of at least
+     * {@link MatmulJob#NARROW_BLOCKS} blocks; narrower ones run the direct kernels per token), and decode pairs rows
+     * over quarters of a range: every token count from 1 to 9 and row counts that leave every kind of remainder must
+     * still give each token the bits of its single-token product, on one thread and on the pool.
+     */
+    @Test
+    void sequenceOfAnyLengthIsSerialBitForBit() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        for (DType type : TestTensors.MATMUL_TYPES) {
+            int[] widths = type.isQuantized() ? new int[] {96, 32 * MatmulJob.NARROW_BLOCKS + 32} : new int[] {100};
+            for (int cols : widths) {
+                for (int rows : new int[] {5, 13, 18}) {
+                    Tensor w = TestTensors.matrix("w", type, TestTensors.gaussian(rnd, rows * cols, 0.2), rows, cols);
+                    for (int n = 1; n <= 9; n++) {
+                        float[] x = TestTensors.gaussian(rnd, 1 + n * cols, 1);
+                        for (VectorBackend b : new VectorBackend[] {vector1, vector3}) {
+                            float[] seq = new float[2 + n * rows];
+                            b.matmul(w, x, 1, seq, 2, n);
+                            for (int t = 0; t < n; t++) {
+                                float[] single = new float[rows];
+                                vector1.matmul(w, x, 1 + t * cols, single, 0, 1);
+                                assertArrayEquals(single, Arrays.copyOfRange(seq, 2 + t * rows, 2 + (t + 1) * rows),
+                                        type + " " + rows + "x" + cols + " n=" + n + " token " + t + " on "
+                                                + b.threads() + " threads: sequence differs from single-token");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The direct block kernels widen the weights' binary16 scales with integer operations and move the 2^112 rebias
+     * into the activation's scales; the staged path and the scalar backend use {@link Float#float16ToFloat}. Scales
+     * that are zero, subnormal (smallest and largest), negative or large must give the same bits both ways and stay
+     * within the scalar tolerance.
+     */
+    @Test
+    void edgeCaseBlockScalesAgreeAcrossPaths() {
+        short[] scales = {0x0000, 0x0001, 0x03FF, (short) 0x8400, 0x3C00, 0x7BFF, (short) 0x8001, 0x2E66, 0x1234};
+        SplittableRandom rnd = new SplittableRandom(5);
+        for (DType type : new DType[] {DType.Q8_0, DType.Q4_1, DType.Q5_0}) {
+            int rows = 7;
+            int cols = 32 * scales.length;
+            int bb = type.blockBytes();
+            byte[] b = new byte[rows * scales.length * bb];
+            for (int i = 0; i < b.length; i++) {
+                b[i] = (byte) rnd.nextInt(-127, 128);
+            }
+            for (int r = 0; r < rows; r++) {
+                for (int k = 0; k < scales.length; k++) {
+                    int at = (r * scales.length + k) * bb;
+                    short d = scales[(k + r) % scales.length];
+                    b[at] = (byte) d;
+                    b[at + 1] = (byte) (d >>> 8);
+                    if (type == DType.Q4_1) {
+                        short m = scales[(k + 2 * r + 1) % scales.length];
+                        b[at + 2] = (byte) m;
+                        b[at + 3] = (byte) (m >>> 8);
+                    }
+                }
+            }
+            Tensor w = new Tensor("w", type, new long[] {rows, cols}, java.lang.foreign.MemorySegment.ofArray(b));
+            int n = 3;
+            float[] x = TestTensors.gaussian(rnd, n * cols, 1.0);
+            float[] seq = new float[n * rows];
+            float[] ref = new float[n * rows];
+            vector1.matmul(w, x, 0, seq, 0, n);
+            scalar.matmul(w, x, 0, ref, 0, n);
+            for (int t = 0; t < n; t++) {
+                float[] single = new float[rows];
+                vector1.matmul(w, x, t * cols, single, 0, 1);
+                assertArrayEquals(Arrays.copyOfRange(seq, t * rows, (t + 1) * rows), single,
+                        type + " token " + t + ": direct kernels differ from the staged path");
+                for (int r = 0; r < rows; r++) {
+                    double mag = 1.01 * TestTensors.magnitude(w, r, x, t * cols);
+                    double tol = 2 * (scales.length + VectorShapes.L) * 0x1p-24 * mag + 1e-30;
+                    float e = ref[t * rows + r];
+                    assertTrue(Math.abs(e - single[r]) <= tol, type + " row " + r + " token " + t + ": vector "
+                            + single[r] + " scalar " + e);
+                }
+            }
+        }
+    }
+
     @Test
     void largeProductsUseThePoolAndStayBitIdentical() {
         SplittableRandom rnd = new SplittableRandom(7);

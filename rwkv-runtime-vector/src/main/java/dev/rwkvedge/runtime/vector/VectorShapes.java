@@ -48,6 +48,12 @@ final class VectorShapes {
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
     static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
 
+    /*
+     * Lane-fold shuffles. The kernels repeat the fold (rotate by half, quarter, eighth, sixteenth and add) inline
+     * instead of calling a helper that takes and returns a FloatVector: C2 does not always inline such a helper into
+     * the large block kernels, and then every call boxes its vectors (AllocationTest measured 1 MB per token for Q5_1
+     * when the fold was a method).
+     */
     static final VectorShuffle<Float> ROT_HALF = VectorShuffle.iota(F, L / 2, 1, true);
     static final VectorShuffle<Float> ROT_QUARTER = VectorShuffle.iota(F, L / 4, 1, true);
     static final VectorShuffle<Float> ROT_EIGHTH = VectorShuffle.iota(F, L / 8, 1, true);

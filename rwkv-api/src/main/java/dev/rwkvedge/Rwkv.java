@@ -23,7 +23,7 @@ public final class Rwkv {
         ModelWeights weights = null;
         try {
             weights = WeightFormats.open(path, options.format());
-            return RwkvModel.of(weights, backend, true);
+            return RwkvModel.of(weights, backend, true, options.releasePagesEvery());
         } catch (IOException | RuntimeException e) {
             if (weights != null) {
                 weights.close();

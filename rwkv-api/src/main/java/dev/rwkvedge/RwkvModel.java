@@ -17,11 +17,13 @@ public final class RwkvModel implements AutoCloseable {
     private final boolean owns;
     private final Graph graph;
 
-    private RwkvModel(ModelWeights weights, KernelBackend backend, boolean owns, ActivationObserver observer) {
+    private RwkvModel(ModelWeights weights, KernelBackend backend, boolean owns, ActivationObserver observer,
+                      int releasePagesEvery) {
         this.weights = weights;
         this.backend = backend;
         this.owns = owns;
-        this.graph = observer == null ? Graph.bind(weights, backend) : Graph.bind(weights, backend, observer);
+        this.graph = observer == null ? Graph.bind(weights, backend, releasePagesEvery)
+                : Graph.bind(weights, backend, observer);
     }
 
     /**
@@ -30,7 +32,18 @@ public final class RwkvModel implements AutoCloseable {
      * @param owns whether closing the model closes the weights and the backend
      */
     public static RwkvModel of(ModelWeights weights, KernelBackend backend, boolean owns) {
-        return new RwkvModel(weights, backend, owns, null);
+        return new RwkvModel(weights, backend, owns, null, 0);
+    }
+
+    /**
+     * Binds weights to a backend; every session then drops the pages of the on-demand tensors (the predicted-sparse
+     * FFN's and the clustered head's rows) from the process's resident set every {@code releasePagesEvery} tokens it
+     * evaluates ({@link LoadOptions#releasePagesEvery()}).
+     *
+     * @param owns whether closing the model closes the weights and the backend
+     */
+    public static RwkvModel of(ModelWeights weights, KernelBackend backend, boolean owns, int releasePagesEvery) {
+        return new RwkvModel(weights, backend, owns, null, releasePagesEvery);
     }
 
     /**
@@ -38,7 +51,7 @@ public final class RwkvModel implements AutoCloseable {
      * compressors. Closing it closes neither weights nor backend.
      */
     public static RwkvModel observed(ModelWeights weights, KernelBackend backend, ActivationObserver observer) {
-        return new RwkvModel(weights, backend, false, java.util.Objects.requireNonNull(observer));
+        return new RwkvModel(weights, backend, false, java.util.Objects.requireNonNull(observer), 0);
     }
 
     public ModelConfig config() {
@@ -61,6 +74,11 @@ public final class RwkvModel implements AutoCloseable {
         return MemoryAccount.of(weights, graph.config(), graph.footprints());
     }
 
+    /** Tokens between releases of the on-demand pages (0 = never), as loaded. */
+    public int releasePagesEvery() {
+        return graph.releasePagesEvery();
+    }
+
     /** A new session starting from the initial state. */
     public Session newSession() {
         return new Session(graph, State.initial(graph.config()));
@@ -72,6 +90,10 @@ public final class RwkvModel implements AutoCloseable {
         return new Session(graph, state.copy());
     }
 
+    /**
+     * Closes the weights and backend if the model owns them. Sessions must have finished: a session still running
+     * could release pages of an address range the OS has reused.
+     */
     @Override
     public void close() {
         if (owns) {

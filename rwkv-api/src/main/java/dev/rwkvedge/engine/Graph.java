@@ -40,8 +40,9 @@ public final class Graph {
     private final int maxLora;
     private final int maxOpScratch;
     private final List<Footprint> footprints;
+    private final PageReleaseSchedule pages;
 
-    private Graph(ModelWeights weights, KernelBackend backend, ActivationObserver observer) {
+    private Graph(ModelWeights weights, KernelBackend backend, ActivationObserver observer, int releasePagesEvery) {
         this.config = ModelConfig.of(weights);
         this.backend = backend;
         Binder b = new Binder(weights, config, backend, observer);
@@ -73,18 +74,27 @@ public final class Graph {
         List<Footprint> fp = new ArrayList<>(b.footprints());
         fp.add(embedding.footprint());
         footprints = List.copyOf(fp);
+        pages = PageReleaseSchedule.of(releasePagesEvery, weights, config.nLayer(), footprints);
     }
 
     /**
      * @throws dev.rwkvedge.model.WeightFormatException if a tensor is missing or has the wrong shape
      */
     public static Graph bind(ModelWeights weights, KernelBackend backend) {
-        return new Graph(weights, backend, null);
+        return new Graph(weights, backend, null, 0);
+    }
+
+    /**
+     * Binds and drops the on-demand tensors' pages from the resident set every {@code releasePagesEvery} tokens a
+     * session evaluates ({@link PageReleaseSchedule}); 0 never does.
+     */
+    public static Graph bind(ModelWeights weights, KernelBackend backend, int releasePagesEvery) {
+        return new Graph(weights, backend, null, releasePagesEvery);
     }
 
     /** Binds with every linear map reporting to {@code observer} (calibration). */
     public static Graph bind(ModelWeights weights, KernelBackend backend, ActivationObserver observer) {
-        return new Graph(weights, backend, observer);
+        return new Graph(weights, backend, observer, 0);
     }
 
     public ModelConfig config() {
@@ -98,6 +108,16 @@ public final class Graph {
     /** What each bound operator and the embedding source hold (resident, on demand), for the memory account. */
     public List<Footprint> footprints() {
         return footprints;
+    }
+
+    /** Tokens between page releases of the on-demand tensors; 0 = never. */
+    public int releasePagesEvery() {
+        return pages.every();
+    }
+
+    /** How many on-demand file-mapped tensors are released; 0 when release is off. */
+    public int releasedTensorCount() {
+        return pages.segmentCount();
     }
 
     public Scratch newScratch() {
@@ -123,20 +143,26 @@ public final class Graph {
             for (int t = 0; t < n; t++) {
                 embedding.lookup(tokens[start + t], s.x, t * c);
             }
-            for (Block blk : blocks) {
-                blk.forward(n, s, state);
-            }
-            if (logits == null) {
-                continue;
-            }
-            if (all) {
-                for (int t = 0; t < n; t++) {
-                    backend.layerNorm(s.x, t * c, s.headIn, t * c, c, lnOutW, lnOutB, config.layerNormEps());
+            boolean release = pages.due(s, n);
+            for (int l = 0; l < blocks.length; l++) {
+                blocks[l].forward(n, s, state);
+                if (release) {
+                    pages.releaseLayer(l);
                 }
-                head.apply(backend, s.headIn, 0, logits, start * v, n, s.opScratch);
-            } else if (start + n == tokens.length) {
-                backend.layerNorm(s.x, (n - 1) * c, s.headIn, 0, c, lnOutW, lnOutB, config.layerNormEps());
-                head.apply(backend, s.headIn, 0, logits, 0, 1, s.opScratch);
+            }
+            if (logits != null) {
+                if (all) {
+                    for (int t = 0; t < n; t++) {
+                        backend.layerNorm(s.x, t * c, s.headIn, t * c, c, lnOutW, lnOutB, config.layerNormEps());
+                    }
+                    head.apply(backend, s.headIn, 0, logits, start * v, n, s.opScratch);
+                } else if (start + n == tokens.length) {
+                    backend.layerNorm(s.x, (n - 1) * c, s.headIn, 0, c, lnOutW, lnOutB, config.layerNormEps());
+                    head.apply(backend, s.headIn, 0, logits, 0, 1, s.opScratch);
+                }
+            }
+            if (release) {
+                pages.releaseRest();
             }
         }
     }

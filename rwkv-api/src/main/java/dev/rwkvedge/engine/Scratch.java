@@ -22,6 +22,8 @@ public final class Scratch {
     final float[] headIn;
     /** Scratch of operators such as low-rank products (tokens × the widest operator's need). */
     final float[] opScratch;
+    /** Tokens this session evaluated since it last released the on-demand pages ({@link PageReleaseSchedule}). */
+    int tokensSinceRelease;
 
     Scratch(ModelConfig c, int maxLora, int maxOpScratch) {
         this.chunk = Graph.CHUNK;

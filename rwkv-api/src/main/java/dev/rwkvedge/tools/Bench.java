@@ -34,13 +34,16 @@ public final class Bench {
     /**
      * @param triadMib size of each of the triad's three arrays in MiB; 0 skips the triad
      * @param threads  backend threads, 0 = all cores
+     * @param releasePagesEvery drop the on-demand tensors' pages from the resident set every this many tokens
+     *                          ({@link LoadOptions#releasePagesEvery()}); 0 = never
      */
     public record Options(Path model, String format, String backend, int threads, int tokens, int promptTokens,
-                          int warmup, int prefillRuns, int triadMib) {
+                          int warmup, int prefillRuns, int triadMib, int releasePagesEvery) {
         public Options {
-            if (tokens < 1 || promptTokens < 1 || warmup < 0 || prefillRuns < 1 || triadMib < 0 || threads < 0) {
+            if (tokens < 1 || promptTokens < 1 || warmup < 0 || prefillRuns < 1 || triadMib < 0 || threads < 0
+                    || releasePagesEvery < 0) {
                 throw new IllegalArgumentException("--tokens, --prompt-tokens and --prefill-runs must be positive, "
-                        + "--warmup, --triad-mib and --threads not negative");
+                        + "--warmup, --triad-mib, --threads and --release-pages-every not negative");
             }
         }
     }
@@ -55,7 +58,8 @@ public final class Bench {
     public Map<String, Object> run() throws IOException {
         Options op = options;
         Map<String, Object> o = new LinkedHashMap<>();
-        try (RwkvModel m = Rwkv.load(op.model(), new LoadOptions(op.format(), op.backend(), op.threads()))) {
+        try (RwkvModel m = Rwkv.load(op.model(), new LoadOptions(op.format(), op.backend(), op.threads(),
+                op.releasePagesEvery()))) {
             ModelConfig c = m.config();
             MemoryAccount account = m.memoryAccount();
             long bytesPerToken = bytesPerToken(m);
@@ -105,6 +109,7 @@ public final class Bench {
             o.put("n_vocab", c.nVocab());
             o.put("backend", m.backend().name());
             o.put("threads", m.backend().threads());
+            o.put("release_pages_every", m.releasePagesEvery());
             o.put("decode_tokens", op.tokens());
             o.put("decode_ms_per_token", round(decodeMs, 3));
             o.put("decode_ms_p10", round(percentile(ms, 0.10), 3));
@@ -166,7 +171,7 @@ public final class Bench {
 
     /**
      * {@code Bench MODEL [--tokens N] [--prompt-tokens P] [--warmup W] [--prefill-runs R] [--triad-mib M]
-     * [--threads T] [--backend NAME] [--format NAME]}: prints one JSON object. Exit code 2 for bad input, 1 for an
+     * [--threads T] [--backend NAME] [--format NAME] [--release-pages-every N]}: prints one JSON object. Exit code 2 for bad input, 1 for an
      * internal failure, with one line on standard error.
      */
     public static void main(String[] args) {
@@ -193,7 +198,8 @@ public final class Bench {
     /** Options from {@link #main}'s arguments; unknown options and missing values are errors. */
     static Options parse(List<String> args) {
         Map<String, String> v = new LinkedHashMap<>(Map.of("--tokens", "128", "--prompt-tokens", "128", "--warmup", "32",
-                "--prefill-runs", "3", "--triad-mib", "0", "--threads", "0", "--backend", "auto", "--format", "auto"));
+                "--prefill-runs", "3", "--triad-mib", "0", "--threads", "0", "--backend", "auto", "--format", "auto",
+                "--release-pages-every", "0"));
         Path model = null;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
@@ -213,11 +219,12 @@ public final class Bench {
         }
         if (model == null) {
             throw new IllegalArgumentException("usage: Bench MODEL [--tokens N] [--prompt-tokens P] [--warmup W] "
-                    + "[--prefill-runs R] [--triad-mib M] [--threads T] [--backend NAME] [--format NAME]");
+                    + "[--prefill-runs R] [--triad-mib M] [--threads T] [--backend NAME] [--format NAME] "
+                    + "[--release-pages-every N]");
         }
         return new Options(model, v.get("--format"), v.get("--backend"), integer(v, "--threads"), integer(v, "--tokens"),
                 integer(v, "--prompt-tokens"), integer(v, "--warmup"), integer(v, "--prefill-runs"),
-                integer(v, "--triad-mib"));
+                integer(v, "--triad-mib"), integer(v, "--release-pages-every"));
     }
 
     private static int integer(Map<String, String> v, String key) {

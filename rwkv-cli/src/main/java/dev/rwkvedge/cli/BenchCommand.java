@@ -67,6 +67,12 @@ final class BenchCommand implements Callable<Integer> {
             description = "Maximum heap of the --runtime-only child JVM, e.g. 64m (default: the JVM's, a quarter of RAM).")
     String xmx;
 
+    @Option(names = "--release-pages-every", paramLabel = "N",
+            description = "Drop the mapped pages of the on-demand tensors (predicted-sparse FFN rows, clustered head "
+                    + "rows) from the resident set every N evaluated tokens, prompt included; 0 = never (default: "
+                    + "system property rwkv.release-pages-every, else 0).")
+    Integer releasePagesEvery;
+
     @Option(names = "--json", description = "Print one JSON object instead of a table.")
     boolean json;
 
@@ -89,7 +95,8 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--xmx " + xmx + ": expected a size such as 256m, 1g or 65536k");
         }
         var options = new Bench.Options(model, backend.format, backend.backend, backend.toLoadOptions().threads(),
-                tokens, promptTokens, warmup, prefillRuns, runtimeOnly ? 0 : triadMib);
+                tokens, promptTokens, warmup, prefillRuns, runtimeOnly ? 0 : triadMib,
+                releasePagesEvery != null ? releasePagesEvery : backend.toLoadOptions().releasePagesEvery());
         Map<String, Object> o;
         if (runtimeOnly) {
             o = runChild(options);
@@ -125,7 +132,8 @@ final class BenchCommand implements Callable<Integer> {
         cmd.addAll(List.of(op.model().toString(), "--tokens", Integer.toString(op.tokens()), "--prompt-tokens",
                 Integer.toString(op.promptTokens()), "--warmup", Integer.toString(op.warmup()), "--prefill-runs",
                 Integer.toString(op.prefillRuns()), "--triad-mib", "0", "--threads", Integer.toString(op.threads()),
-                "--backend", op.backend(), "--format", op.format()));
+                "--backend", op.backend(), "--format", op.format(), "--release-pages-every",
+                Integer.toString(op.releasePagesEvery())));
         Path err = Files.createTempFile("rwkv-edge-bench", ".err");
         try {
             Process p = new ProcessBuilder(cmd).redirectError(err.toFile())
@@ -173,7 +181,9 @@ final class BenchCommand implements Callable<Integer> {
                 + "dense FP16 is " + o.get("ratio_vs_fp16") + "× that, dense FP32 " + o.get("ratio_vs_fp32") + "×"));
         rows.add(row("memory", "peak RSS " + o.get("peak_rss_mb") + " MB; now RSS " + o.get("rss_mb") + " MB = anonymous "
                 + o.get("rss_anon_mb") + " MB (heap, JIT, metaspace, copies) + file " + o.get("rss_file_mb")
-                + " MB (of which model mapping " + o.get("rss_model_file_mb") + " MB)"));
+                + " MB (of which model mapping " + o.get("rss_model_file_mb") + " MB)"
+                + (((Number) o.getOrDefault("release_pages_every", 0)).intValue() > 0 ? "; on-demand pages released "
+                + "every " + o.get("release_pages_every") + " tokens" : "")));
         rows.add(row("heap", o.get("heap_used_mb") + " MB in use after GC, " + o.get("heap_committed_mb")
                 + " MB committed, max " + o.get("heap_max_mb") + " MB"));
         Table.print(out, new String[] {"MEASURE", "RESULT"}, rows);

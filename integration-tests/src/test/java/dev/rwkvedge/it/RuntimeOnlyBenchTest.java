@@ -48,7 +48,7 @@ class RuntimeOnlyBenchTest {
         StringWriter err = new StringWriter();
         int code = Main.run(new String[] {"bench", model.toString(), "--runtime-only", "--xmx", "96m", "--json",
                 "--tokens", "4", "--prompt-tokens", "8", "--warmup", "2", "--prefill-runs", "1", "--triad-mib", "4",
-                "--threads", "2"}, new PrintWriter(out), new PrintWriter(err));
+                "--threads", "2", "--release-pages-every", "3"}, new PrintWriter(out), new PrintWriter(err));
         assertEquals(0, code, err.toString());
         Map<String, Object> o = Json.parseObject(out.toString().strip());
 
@@ -59,6 +59,7 @@ class RuntimeOnlyBenchTest {
         assertTrue(((Number) o.get("heap_max_mb")).doubleValue() <= 96, o.toString());
         assertEquals("vector", o.get("backend"));
         assertEquals(2L, o.get("threads"));
+        assertEquals(3L, o.get("release_pages_every"), "the child loaded with the release option");
         assertTrue(((Number) o.get("peak_rss_mb")).doubleValue() > 0);
         assertTrue(((Number) o.get("triad_gb_per_s")).doubleValue() > 0);
 

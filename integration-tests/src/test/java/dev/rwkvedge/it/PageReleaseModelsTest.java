@@ -86,6 +86,36 @@ class PageReleaseModelsTest {
                 + without + " bytes: expected at most half");
     }
 
+    /**
+     * Releasing allocates nothing per token (the madvise downcall takes primitives): decoding with release every token
+     * allocates no more than without, measured with {@code ThreadMXBean#getThreadAllocatedBytes} as AllocationTest does.
+     */
+    @Test
+    void releaseAllocatesNothingPerToken() throws IOException {
+        assumeTrue(PageRelease.available(), "madvise is not available here (not Linux)");
+        long plain = bytesPerToken(0);
+        long released = bytesPerToken(1);
+        assertTrue(released <= plain + 16, "decode allocates " + released + " bytes/token with release every token, "
+                + plain + " without");
+    }
+
+    private static long bytesPerToken(int every) throws IOException {
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        try (RwkvModel m = Rwkv.load(model, options(every))) {
+            Session s = m.newSession();
+            float[] logits = new float[s.vocabSize()];
+            for (int i = 0; i < 2000; i++) {
+                s.eval(token(i), logits);
+            }
+            int measured = 500;
+            long before = mx.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < measured; i++) {
+                s.eval(token(i), logits);
+            }
+            return (mx.getCurrentThreadAllocatedBytes() - before) / measured;
+        }
+    }
+
     private static long rssAfterTokens(int every) throws IOException {
         try (RwkvModel m = Rwkv.load(model, options(every))) {
             Session s = m.newSession();

@@ -3,14 +3,9 @@ package dev.rwkvedge.operators;
 import dev.rwkvedge.spi.FfnOperator;
 import dev.rwkvedge.spi.Footprint;
 import dev.rwkvedge.spi.KernelBackend;
-import dev.rwkvedge.tensor.ActivationQuant;
 import dev.rwkvedge.tensor.DType;
-import dev.rwkvedge.tensor.GgmlBlocks;
 import dev.rwkvedge.tensor.Half;
 import dev.rwkvedge.tensor.Tensor;
-
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Operator {@code predicted-sparse} (DESIGN.md §4, PAPER.md §3): the predictor picks the neurons, then only their
@@ -18,12 +13,17 @@ import java.lang.foreign.ValueLayout;
  * PAPER.md §3.6) of neurons that came out positive are accumulated into the output. No full product and no mask:
  * untouched rows of the mapped file are never read, so the OS never pages them in.
  *
- * <p>Numerics follow the scalar backend's dense products row by row: F16 weights see the activation rounded to
- * binary16 (for the key: x; for the value: the hidden activation), sums run in float32 in ascending index order, and
- * each output element adds the neurons in ascending order, exactly as the dense value product does. A neuron the dense
- * FFN would include with relu² = 0 adds ±0, which never changes a float sum, so with every neuron predicted the output
- * is bit-identical to {@link DenseFfn} on the scalar backend (other backends may sum in another order: equal within
- * float tolerance).
+ * <p>The key products and the value accumulation run on the backend passed to {@link #apply}
+ * ({@link KernelBackend#rowDots}, {@link KernelBackend#accumulateRows}), so the {@code vector} backend computes them
+ * with its SIMD row kernels; this class keeps the selection, the squared ReLU and the traffic account.
+ *
+ * <p>Numerics follow the backend's dense products row by row: each key product has the bits of that row in the
+ * backend's own dense product. On the scalar backend F16 weights see the activation rounded to binary16 (for the key:
+ * x; for the value: the hidden activation), sums run in float32 in ascending index order, and each output element
+ * adds the neurons in ascending order, exactly as the dense value product does. A neuron the dense FFN would include
+ * with relu² = 0 adds ±0, which never changes a float sum, so with every neuron predicted the output is bit-identical
+ * to {@link DenseFfn} on the scalar backend (other backends may sum in another order or fuse the multiply-add: equal
+ * within float tolerance).
  *
  * <p>Quantized rows (the {@code quantize} step may make them Q8_0 or per-row INT8) follow the same contract
  * ({@code KernelBackend}): a Q8_0 key row is dotted with x quantized to Q8_0 blocks once per token,
@@ -109,39 +109,17 @@ public final class PredictedSparseFfn implements FfnOperator {
     public void apply(KernelBackend backend, float[] x, float[] out, int n, float[] hidden, float[] scratch) {
         SparseWorkspace ws = workspace.get();
         for (int t = 0; t < n; t++) {
-            token(x, t * embd, out, t * embd, ws);
+            token(backend, x, t * embd, out, t * embd, ws);
         }
     }
 
-    private void token(float[] x, int xo, float[] out, int oo, SparseWorkspace ws) {
+    private void token(KernelBackend backend, float[] x, int xo, float[] out, int oo, SparseWorkspace ws) {
         int count = predictor.select(x, xo, ws.selected, ws);
-        float[] xk = ws.xk;
-        boolean keyF16 = key.dtype() == DType.F16;
+        backend.rowDots(key, ws.selected, count, x, xo, ws.dots);
         boolean valueF16 = valueT.dtype() == DType.F16;
-        if (key.dtype() == DType.Q8_0) {
-            ActivationQuant.quantize(x, xo, embd, ws.qx, ws.dx, null);
-        } else {
-            for (int i = 0; i < embd; i++) {
-                xk[i] = keyF16 ? Half.roundToF16(x[xo + i]) : x[xo + i];
-            }
-        }
-        java.util.Arrays.fill(out, oo, oo + embd, 0f);
-        float[] row = ws.row;
         int active = 0;
         for (int s = 0; s < count; s++) {
-            int j = ws.selected[s];
-            float dot = switch (key.dtype()) {
-                case Q8_0 -> keyDotQ8(j, ws);
-                case I8 -> keyDotI8(j, xk);
-                default -> {
-                    key.readRow(j, row, 0);
-                    float sum = 0;
-                    for (int i = 0; i < embd; i++) {
-                        sum += row[i] * xk[i];
-                    }
-                    yield sum;
-                }
-            };
+            float dot = ws.dots[s];
             if (!(dot > 0)) {
                 continue;
             }
@@ -149,43 +127,14 @@ public final class PredictedSparseFfn implements FfnOperator {
             if (valueF16) {
                 h = Half.roundToF16(h);
             }
+            ws.active[active] = ws.selected[s];
+            ws.coef[active] = h;
             active++;
-            valueT.readRow(j, row, 0);
-            for (int o = 0; o < embd; o++) {
-                out[oo + o] += row[o] * h;
-            }
         }
+        java.util.Arrays.fill(out, oo, oo + embd, 0f);
+        backend.accumulateRows(valueT, ws.active, ws.coef, active, out, oo);
         traffic.record(count, active, predictor.bytesPerToken() + count * key.rowBytesWithScale()
                 + active * valueT.rowBytesWithScale());
-    }
-
-    /** {@code scale_j·Σ q·x}, the per-row INT8 product of the scalar backend. */
-    private float keyDotI8(int j, float[] xk) {
-        MemorySegment seg = key.data();
-        long base = (long) j * embd;
-        float sum = 0;
-        for (int i = 0; i < embd; i++) {
-            sum += seg.get(ValueLayout.JAVA_BYTE, base + i) * xk[i];
-        }
-        return key.rowScale(j) * sum;
-    }
-
-    /** {@code Σ_b (d_w·d_x)·Σ q_w·q_x} against the token's Q8_0 activation, the scalar backend's block product. */
-    private float keyDotQ8(int j, SparseWorkspace ws) {
-        MemorySegment seg = key.data();
-        long base = j * key.rowBytes();
-        int blocks = embd / GgmlBlocks.QK;
-        float sum = 0;
-        for (int b = 0; b < blocks; b++) {
-            long off = base + (long) b * DType.Q8_0.blockBytes();
-            GgmlBlocks.blockQuants(DType.Q8_0, seg, off, ws.qw);
-            int sumi = 0;
-            for (int i = 0; i < GgmlBlocks.QK; i++) {
-                sumi += ws.qw[i] * ws.qx[b * GgmlBlocks.QK + i];
-            }
-            sum += (GgmlBlocks.blockScale(seg, off) * ws.dx[b]) * sumi;
-        }
-        return sum;
     }
 
     @Override

@@ -42,6 +42,36 @@ public interface KernelBackend extends AutoCloseable {
     }
 
     /**
+     * {@code out[s] = W[rows[s]]·x[xOff .. xOff+cols)} for every {@code s < count}: a product with only some rows of
+     * the 2-D view {@code rows × cols} of {@code w} (the {@code predicted-sparse} FFN's key rows, PAPER.md §3). Each
+     * entry has exactly the bits the same row gets in a single-token {@link #matmul} of this backend: F16 rows see
+     * the activation rounded to binary16, block rows see it quantized to Q8_0 (Q8_1) blocks, I8 rows give
+     * {@code scale[r]·Σ q·x}, F32 and BF16 rows plain float32 sums (see the class contract). The activation is
+     * prepared once per call, not per row.
+     *
+     * <p>The default is the scalar reference (sums in ascending index order), which is what {@code matmul} of the
+     * {@code scalar} backend computes; a backend whose {@code matmul} sums in another order must override it.
+     */
+    default void rowDots(Tensor w, int[] rows, int count, float[] x, int xOff, float[] out) {
+        ReferenceRows.rowDots(w, rows, count, x, xOff, out);
+    }
+
+    /**
+     * {@code out[outOff + o] += Σ_s coef[s]·W[rows[s]][o]} for {@code o < cols}, {@code s < count}: a weighted sum of
+     * some rows of {@code w} (the {@code predicted-sparse} FFN's transposed value rows, PAPER.md §3.6). Rows are
+     * dequantized to float32 as {@link Tensor#readRow} does (F32, F16, BF16, block types, I8 times its row scale);
+     * the coefficients are used as given (no activation rounding: there is no block of them to quantize).
+     *
+     * <p>The default adds row by row in the order given, each element as {@code out += row[o]·coef[s]} in float32:
+     * for float rows in ascending order these are the bits of a dense product on the {@code scalar} backend that
+     * included only these rows. Other backends may fuse the multiply-add or scale I8 rows differently: equal within
+     * float tolerance.
+     */
+    default void accumulateRows(Tensor w, int[] rows, float[] coef, int count, float[] out, int outOff) {
+        ReferenceRows.accumulateRows(w, rows, coef, count, out, outOff);
+    }
+
+    /**
      * LayerNorm of {@code len} elements, as ggml_norm: mean and variance accumulated in double, population
      * variance, then {@code (x−μ)·(1/√(σ²+eps))·weight + bias} in float.
      */

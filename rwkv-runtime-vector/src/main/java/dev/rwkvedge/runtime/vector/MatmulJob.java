@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Objects;
 
 /**
  * One matrix product {@code out[t·rows + r] = W[r]·x_t} for {@code n} tokens: the arguments, the activation as the
@@ -297,6 +298,57 @@ final class MatmulJob implements WorkerPool.Task {
             if (t < n) {
                 out[outOff + t * rows + r] = FloatDots.dot(row, 0, x, xOff + t * cols, cols);
             }
+        }
+    }
+
+    /**
+     * {@link VectorBackend#rowDots}: the listed rows of a single-token product ({@link #prepare} with {@code n = 1}
+     * and the caller's result array as {@code out}), result {@code s} into {@code out[outOff + s]}. Listed rows are
+     * computed in pairs through the same paired kernels as {@link #rowsFloat}, {@link #rowsInt8} and
+     * {@link #rowsBlocks} (each row of a pair has the bits it has alone), so every entry equals the {@code matmul}
+     * entry of its row bit for bit.
+     */
+    void listedRows(int[] idx, int count) {
+        int s = 0;
+        for (; s + 1 < count; s += 2) {
+            int r0 = Objects.checkIndex(idx[s], rows);
+            int r1 = Objects.checkIndex(idx[s + 1], rows);
+            long b0 = r0 * rowBytes;
+            long b1 = r1 * rowBytes;
+            int o0 = outOff + s;
+            int o1 = o0 + 1;
+            switch (type) {
+                case F32 -> FloatDots.dotF32x2(seg, b0, b1, x, xOff, cols, out, o0, o1);
+                case F16 -> FloatDots.dotF16x2(seg, b0, b1, x, xOff, cols, out, o0, o1);
+                case BF16 -> FloatDots.dotBF16x2(seg, b0, b1, x, xOff, cols, out, o0, o1);
+                case I8 -> {
+                    Int8Dots.dotx2(seg, b0, b1, x, xOff, cols, out, o0, o1);
+                    out[o0] *= scales.get(F32, 4L * r0);
+                    out[o1] *= scales.get(F32, 4L * r1);
+                }
+                case Q8_0 -> BlockDots.q8_0x2(seg, b0, b1, blocks, x, 0, dx112, 0, out, o0, o1);
+                case Q4_0 -> BlockDots.q4x2(seg, b0, b1, blocks, false, xa, xb, xs, 0, dx112, sx112, 0, out, o0, o1);
+                case Q4_1 -> BlockDots.q4x2(seg, b0, b1, blocks, true, xa, xb, xs, 0, dx112, sx112, 0, out, o0, o1);
+                case Q5_0 -> BlockDots.q5x2(seg, b0, b1, blocks, false, xa, xb, xs, 0, dx112, sx112, 0, out, o0, o1);
+                case Q5_1 -> BlockDots.q5x2(seg, b0, b1, blocks, true, xa, xb, xs, 0, dx112, sx112, 0, out, o0, o1);
+                default -> throw new IllegalStateException(type.toString());
+            }
+        }
+        if (s < count) {
+            int r = Objects.checkIndex(idx[s], rows);
+            long b = r * rowBytes;
+            out[outOff + s] = switch (type) {
+                case F32 -> FloatDots.dotF32(seg, b, x, xOff, cols);
+                case F16 -> FloatDots.dotF16(seg, b, x, xOff, cols);
+                case BF16 -> FloatDots.dotBF16(seg, b, x, xOff, cols);
+                case I8 -> scales.get(F32, 4L * r) * Int8Dots.dot(seg, b, x, xOff, cols);
+                case Q8_0 -> BlockDots.q8_0(seg, b, blocks, x, 0, dx112, 0);
+                case Q4_0 -> BlockDots.q4(seg, b, blocks, false, xa, xb, xs, 0, dx112, sx112, 0);
+                case Q4_1 -> BlockDots.q4(seg, b, blocks, true, xa, xb, xs, 0, dx112, sx112, 0);
+                case Q5_0 -> BlockDots.q5(seg, b, blocks, false, xa, xb, xs, 0, dx112, sx112, 0);
+                case Q5_1 -> BlockDots.q5(seg, b, blocks, true, xa, xb, xs, 0, dx112, sx112, 0);
+                default -> throw new IllegalStateException(type.toString());
+            };
         }
     }
 

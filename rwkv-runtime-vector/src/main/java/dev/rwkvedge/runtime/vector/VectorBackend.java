@@ -83,6 +83,40 @@ final class VectorBackend implements KernelBackend {
         }
     }
 
+    /**
+     * The listed rows of a single-token product on the calling thread (a sparse FFN lists a few hundred rows: less
+     * work than waking the pool), through the paired kernels of {@link #matmul}, so each entry has its row's
+     * {@code matmul} bits.
+     */
+    @Override
+    public void rowDots(Tensor w, int[] rows, int count, float[] x, int xOff, float[] out) {
+        Objects.checkFromIndexSize(xOff, w.cols(), x.length);
+        Objects.checkFromIndexSize(0, count, Math.min(rows.length, out.length));
+        if (count == 0) {
+            return;
+        }
+        MatmulJob job = jobs.get();
+        job.prepare(w, x, xOff, out, 0, 1);
+        try {
+            job.listedRows(rows, count);
+        } finally {
+            job.clear();
+        }
+    }
+
+    /** Lanewise FMA per row on the calling thread ({@link RowAccumulate}). */
+    @Override
+    public void accumulateRows(Tensor w, int[] rows, float[] coef, int count, float[] out, int outOff) {
+        Objects.checkFromIndexSize(outOff, w.cols(), out.length);
+        Objects.checkFromIndexSize(0, count, Math.min(rows.length, coef.length));
+        for (int k = 0; k < count; k++) {
+            Objects.checkIndex(rows[k], w.rows());
+        }
+        MatmulJob job = jobs.get();
+        job.stage.ensure(w.cols());
+        RowAccumulate.accumulate(w, rows, coef, count, out, outOff, job.stage.row);
+    }
+
     @Override
     public void layerNorm(float[] x, int xOff, float[] out, int outOff, int len, float[] weight, float[] bias, float eps) {
         Norms.layerNorm(x, xOff, out, outOff, len, weight, bias, eps);

@@ -92,6 +92,52 @@ class AllocationTest {
         }
     }
 
+    /**
+     * The sparse FFN's row products ({@link VectorBackend#rowDots}, {@link VectorBackend#accumulateRows}, on the
+     * calling thread) allocate nothing once warm: no boxed vectors, no per-call buffers.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "Q8_0", "I8"})
+    void sparseRowProductsAllocateNothing(DType type) {
+        int rows = 512;
+        int cols = 256;
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
+        float[] values = TestTensors.gaussian(rnd, rows * cols, 0.1);
+        Tensor heap = type == DType.I8 ? Int8Rows.quantize("w", values, rows, cols)
+                : TestTensors.matrix("w", type, values, rows, cols);
+        // In native memory as a mapped model file is: the vector loads of a short lane from a byte[]-backed heap
+        // segment are not intrinsified (they box), which no model ever runs into.
+        java.lang.foreign.MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(heap.byteSize(), 64);
+        seg.copyFrom(heap.data());
+        Tensor plain = new Tensor("w", type, heap.shape(), seg);
+        Tensor w = heap.hasRowScale() ? plain.withRowScale(heap.rowScale()) : plain;
+        float[] x = TestTensors.gaussian(rnd, cols, 1);
+        int[] selected = new int[rows / 4];
+        for (int i = 0; i < selected.length; i++) {
+            selected[i] = 4 * i + i % 3;
+        }
+        float[] dots = new float[selected.length];
+        float[] out = new float[cols];
+        try (VectorBackend backend = new VectorBackend(2)) {
+            for (int i = 0; i < WARMUP; i++) {
+                backend.rowDots(w, selected, selected.length, x, 0, dots);
+                backend.accumulateRows(w, selected, dots, selected.length, out, 0);
+            }
+            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long best = Long.MAX_VALUE;
+            for (int round = 0; round < ROUNDS && best >= 1024; round++) {
+                long before = mx.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < MEASURED; i++) {
+                    backend.rowDots(w, selected, selected.length, x, 0, dots);
+                    backend.accumulateRows(w, selected, dots, selected.length, out, 0);
+                }
+                best = Math.min(best, (mx.getCurrentThreadAllocatedBytes() - before) / MEASURED);
+            }
+            System.out.printf("sparse rows %s: %d bytes/token%n", type, best);
+            assertTrue(best < 1024, type + ": sparse row products allocate " + best + " bytes per token");
+        }
+    }
+
     private static long workerBytes(com.sun.management.ThreadMXBean mx, Thread[] workers) {
         long sum = 0;
         for (Thread t : workers) {

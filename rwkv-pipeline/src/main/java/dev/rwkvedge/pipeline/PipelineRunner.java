@@ -70,24 +70,21 @@ public final class PipelineRunner {
                     .write(current, d.output().path(), new WriteOptions(d.output().dtype()));
             EvalResult before = null;
             EvalResult after = null;
-            if (d.eval() != null) {
-                TextData.Tokens eval = TextData.load(d.eval().text(), tokenizer);
-                try (ModelWeights written = WeightFormats.open(d.output().path(), d.output().format());
-                     RwkvModel ref = RwkvModel.of(original, backend, false);
-                     RwkvModel out = RwkvModel.of(written, backend, false)) {
+            MemoryAccount memoryBefore;
+            MemoryAccount memoryAfter;
+            // One binding of each model serves the memory account and the evaluation.
+            try (ModelWeights written = WeightFormats.open(d.output().path(), d.output().format());
+                 RwkvModel ref = RwkvModel.of(original, backend, false);
+                 RwkvModel out = RwkvModel.of(written, backend, false)) {
+                memoryBefore = ref.memoryAccount();
+                memoryAfter = out.memoryAccount();
+                if (d.eval() != null) {
+                    TextData.Tokens eval = TextData.load(d.eval().text(), tokenizer);
                     before = evaluate("evaluating the original model", ref, null, eval, progress);
                     after = evaluate("evaluating the written model", out, d.eval().reference() ? ref : null, eval, progress);
                 }
             }
             boolean byteLevel = tokenizer.name().equals("byte");
-            MemoryAccount memoryBefore;
-            MemoryAccount memoryAfter;
-            try (RwkvModel ref = RwkvModel.of(original, backend, false);
-                 ModelWeights written = WeightFormats.open(d.output().path(), d.output().format());
-                 RwkvModel out = RwkvModel.of(written, backend, false)) {
-                memoryBefore = ref.memoryAccount();
-                memoryAfter = out.memoryAccount();
-            }
             PipelineResult result = new PipelineResult(d.source(), d.output().path(), d.output().format(), config,
                     modelName(d), ModelSizes.byComponent(original), ModelSizes.byComponent(current), memoryBefore,
                     memoryAfter, outcomes,

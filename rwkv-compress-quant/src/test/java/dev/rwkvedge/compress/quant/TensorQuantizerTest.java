@@ -8,10 +8,12 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,7 +39,6 @@ class TensorQuantizerTest {
         assertEquals(0.5, o.maxAbsError());
         assertEquals(40, o.bytesBefore());
         assertEquals(10 + 8, o.bytesAfter());
-        assertFalse(o.fallback());
     }
 
     @Test
@@ -61,15 +62,20 @@ class TensorQuantizerTest {
     }
 
     @Test
-    void q8_0OfRowsThatAreNotWholeBlocksFallsBackToInt8() {
+    void blockTypesOfRowsThatAreNotWholeBlocksBecomeInt8() {
         short[] h = new short[3 * 48];
         for (int i = 0; i < h.length; i++) {
             h[i] = Half.floatToF16((i % 7 - 3) * 0.1f);
         }
         Tensor f16 = new Tensor("blocks.0.att.key.weight.lowrank.a", DType.F16, new long[] {3, 48}, MemorySegment.ofArray(h));
-        TensorQuantizer.Outcome o = TensorQuantizer.quantize(f16, QuantType.Q8_0);
-        assertTrue(o.fallback());
-        assertEquals(QuantType.INT8, o.type());
+        for (QuantType t : List.of(QuantType.Q8_0, QuantType.Q5_1, QuantType.Q4_0)) {
+            assertEquals("rows of 48 are not a multiple of 32", Candidates.fallback(f16, t), t.id);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TensorQuantizer.quantize(f16, t));
+            assertTrue(e.getMessage().contains("blocks.0.att.key.weight.lowrank.a") && e.getMessage().contains("48"),
+                    e.getMessage());
+        }
+        assertNull(Candidates.fallback(f16, QuantType.INT8));
+        TensorQuantizer.Outcome o = TensorQuantizer.quantize(f16, QuantType.INT8);
         assertEquals(DType.I8, o.quantized().dtype());
         assertTrue(o.quantized().hasRowScale());
         assertEquals(3 * 48 * 2, o.bytesBefore());

@@ -72,7 +72,8 @@ final class Candidates {
             return "rows of " + t.cols() + " are not a multiple of " + GgmlBlocks.QK;
         }
         String name = t.name();
-        boolean sparseRows = name.endsWith(".ffn." + SparseFfnTensors.KEY) || name.endsWith(".ffn." + SparseFfnTensors.VALUE_T);
+        boolean sparseRows = name.endsWith(".ffn." + SparseFfnTensors.KEY)
+                || name.endsWith(".ffn." + SparseFfnTensors.VALUE_T);
         if (sparseRows && type.dtype != DType.Q8_0) {
             return "the predicted-sparse FFN reads q8_0 or i8 rows, not " + type.id;
         }

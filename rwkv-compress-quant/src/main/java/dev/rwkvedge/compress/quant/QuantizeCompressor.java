@@ -18,8 +18,9 @@ import java.util.Map;
 /**
  * The {@code quantize} step: replaces each selected float matrix {@code X} ({@link Candidates}) by its ggml-block
  * (Q8_0, Q5_1, Q5_0, Q4_1, Q4_0) or per-row INT8 version ({@link TensorQuantizer}); an INT8 matrix comes with its
- * scale vector {@code X.scale}, placed right after it. Operators do not change (a quantized matrix is still {@code dense}, a factor still a
- * {@code lowrank} factor, …): every operator reads its tensors through views that carry the scale.
+ * scale vector {@code X.scale}, placed right after it. Operators do not change (a quantized matrix is still
+ * {@code dense}, a factor still a {@code lowrank} factor, …): every operator reads its tensors through views that
+ * carry the scale.
  *
  * <p>The new weights record in metadata {@value #OPERATORS_KEY} (JSON: tensor → dtype, merged with earlier quantize
  * steps) and {@value #MANIFEST_KEY} (JSON: how they were made), as the other compressors do. The report has one row

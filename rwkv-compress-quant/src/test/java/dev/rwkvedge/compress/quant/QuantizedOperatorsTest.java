@@ -119,7 +119,8 @@ class QuantizedOperatorsTest {
             boolean anyBlocks = false;
             for (String n : c.quantized()) {
                 boolean sparseRows = n.contains(".ffn.sparse.");
-                boolean blocksFit = base.get(n).cols() % 32 == 0 && !(sparseRows && type.isBlock() && type != QuantType.Q8_0);
+                boolean blocksFit = base.get(n).cols() % 32 == 0
+                        && !(sparseRows && type.isBlock() && type != QuantType.Q8_0);
                 DType want = type.isBlock() && blocksFit ? type.dtype : DType.I8;
                 assertEquals(want, q.get(n).dtype(), n);
                 anyBlocks |= want.isQuantized();

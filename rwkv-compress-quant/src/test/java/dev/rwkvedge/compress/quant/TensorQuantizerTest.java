@@ -90,4 +90,22 @@ class TensorQuantizerTest {
                 () -> TensorQuantizer.quantize(Tensor.ofFloats("blocks.2.ffn.key.weight", w, 2, 32), QuantType.Q8_0));
         assertTrue(e.getMessage().contains("blocks.2.ffn.key.weight") && e.getMessage().contains("row 1"), e.getMessage());
     }
+
+    /**
+     * A block scale beyond binary16 (65504) would be stored as infinity: 6e5 in row 1, columns 32..63 gives Q4_0
+     * d = 6e5/8 = 75000 and Q4_1 m = −6e5; both are refused naming the block, while INT8 (float scale) takes it.
+     */
+    @Test
+    void blockScalesThatOverflowBinary16AreRefusedNamingTheBlock() {
+        float[] w = new float[2 * 64];
+        w[64 + 40] = -6e5f;
+        Tensor t = Tensor.ofFloats("blocks.1.ffn.value.weight", w, 2, 64);
+        for (QuantType type : List.of(QuantType.Q4_0, QuantType.Q4_1)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TensorQuantizer.quantize(t, type));
+            assertTrue(e.getMessage().contains("blocks.1.ffn.value.weight") && e.getMessage().contains("row 1")
+                    && e.getMessage().contains("32..63") && e.getMessage().contains("binary16"), e.getMessage());
+        }
+        TensorQuantizer.Outcome o = TensorQuantizer.quantize(t, QuantType.INT8);
+        assertArrayEquals(new float[] {0f, 6e5f / 127}, o.quantized().rowScale().toFloatArray());
+    }
 }

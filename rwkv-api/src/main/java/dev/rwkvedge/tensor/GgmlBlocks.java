@@ -16,6 +16,11 @@ import java.nio.ByteOrder;
  * Q8_0  | d:f16 | qs: int8[32]           |  x_j = q_j·d
  *
  * qs[i] (nibble types):  bits 7..4 = element i+16, bits 3..0 = element i   (halves are not interleaved)
+ * qh (Q5 types, u32 little-endian):  bit j = bit 4 of element j's code, j = 0..31
+ *
+ *   element:   0  1 ... 15 | 16 17 ... 31
+ *   low 4 bits qs[0..15] lo | qs[0..15] hi
+ *   bit 4      qh bit 0..15 | qh bit 16..31
  * </pre>
  *
  * <p>These are the numerical reference; the vector backend has its own fast kernels tested against them.
@@ -127,49 +132,24 @@ public final class GgmlBlocks {
     }
 
     /**
-     * Quantizes 32 floats into one block with ggml's reference quantizers (RWKV-MATH.md §4.1; "trunc" is the C
-     * cast toward zero, Q8_0 rounds half away from zero). Writes {@code type.blockBytes()} bytes at {@code out[off]}.
+     * Quantizes 32 floats into one block with ggml's reference quantizers ({@code quantize_row_q4_0_ref},
+     * {@code _q4_1_ref}, {@code _q5_0_ref}, {@code _q5_1_ref}, {@code _q8_0_ref} in {@code ggml-quants.c}; RWKV-MATH.md
+     * §4.1), the ones rwkv.cpp's {@code rwkv_quantize_model_file} reaches through {@code ggml_quantize_chunk} without
+     * an importance matrix. Writes {@code type.blockBytes()} bytes at {@code out[off]}; the values must be finite.
+     *
+     * <p>Bit for bit as ggml's C source evaluates them: each operation in float32, the product {@code x·id} rounded
+     * before the offset is added ({@code 8.5f}, {@code 16.5f}, {@code 0.5f}), then the C cast toward zero; minimum and
+     * maximum with ggml's strict comparisons (so of 0 and −0 the first seen wins); d and m rounded to binary16 to
+     * nearest even ({@code GGML_FP32_TO_FP16}). A build whose compiler fuses {@code x·id + 16.5f} into one FMA (GCC's
+     * default {@code -ffp-contract=fast} on an FMA target) rounds once instead and differs where x·id lies within an
+     * ulp of a half step; the rwkv.cpp fixtures contain files from both kinds of build (README, quantize section).
      */
     public static void quantizeBlock(DType type, float[] x, int xOff, byte[] out, int off) {
         switch (type) {
-            case Q4_0, Q5_0 -> {
-                int levels = type == DType.Q4_0 ? 8 : 16;
-                float amax = 0;
-                float max = 0;
-                for (int j = 0; j < QK; j++) {
-                    float v = x[xOff + j];
-                    if (Math.abs(v) > amax) {
-                        amax = Math.abs(v);
-                        max = v;
-                    }
-                }
-                float d = max / -levels;
-                float id = d != 0 ? 1.0f / d : 0.0f;
-                putF16(out, off, d);
-                int[] q = new int[QK];
-                for (int j = 0; j < QK; j++) {
-                    q[j] = Math.min(2 * levels - 1, (int) (x[xOff + j] * id + (levels + 0.5f)));
-                }
-                packNibbles(type, q, out, off);
-            }
-            case Q4_1, Q5_1 -> {
-                int top = type == DType.Q4_1 ? 15 : 31;
-                float min = Float.POSITIVE_INFINITY;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < QK; j++) {
-                    min = Math.min(min, x[xOff + j]);
-                    max = Math.max(max, x[xOff + j]);
-                }
-                float d = (max - min) / top;
-                float id = d != 0 ? 1.0f / d : 0.0f;
-                putF16(out, off, d);
-                putF16(out, off + 2, min);
-                int[] q = new int[QK];
-                for (int j = 0; j < QK; j++) {
-                    q[j] = Math.min(top, (int) ((x[xOff + j] - min) * id + 0.5f));
-                }
-                packNibbles(type, q, out, off);
-            }
+            case Q4_0 -> quantizeSymmetric(x, xOff, out, off, 8, 2, false);
+            case Q5_0 -> quantizeSymmetric(x, xOff, out, off, 16, 6, true);
+            case Q4_1 -> quantizeWithMin(x, xOff, out, off, 15, 4, false);
+            case Q5_1 -> quantizeWithMin(x, xOff, out, off, 31, 8, true);
             case Q8_0 -> {
                 float amax = 0;
                 for (int j = 0; j < QK; j++) {
@@ -187,29 +167,84 @@ public final class GgmlBlocks {
         }
     }
 
-    private static void packNibbles(DType type, int[] q, byte[] out, int off) {
-        int qsOff = switch (type) {
-            case Q4_0 -> 2;
-            case Q4_1 -> 4;
-            case Q5_0 -> 6;
-            case Q5_1 -> 8;
-            default -> throw new IllegalArgumentException(type.toString());
-        };
+    /**
+     * Q4_0 ({@code half} 8) and Q5_0 ({@code half} 16). The scale comes from the element of largest magnitude with
+     * its sign, {@code d = max / −half}, so that element maps to code 0 exactly and the other side of zero reaches
+     * {@code +half} only through the clamp to {@code 2·half − 1}. Codes are stored offset by {@code half}.
+     */
+    private static void quantizeSymmetric(float[] x, int xOff, byte[] out, int off, int half, int qsOff,
+                                          boolean fifthBit) {
+        float amax = 0;
+        float max = 0;
+        for (int j = 0; j < QK; j++) {
+            float v = x[xOff + j];
+            if (amax < Math.abs(v)) {
+                amax = Math.abs(v);
+                max = v;
+            }
+        }
+        float d = max / -half;
+        float id = d != 0 ? 1.0f / d : 0.0f;
+        putF16(out, off, d);
+        float offset = half + 0.5f;
+        int top = 2 * half - 1;
         int qh = 0;
-        for (int j = 0; j < 16; j++) {
-            int lo = q[j];
-            int hi = q[j + 16];
-            out[off + qsOff + j] = (byte) ((lo & 0x0F) | ((hi & 0x0F) << 4));
-            qh |= ((lo >>> 4) & 1) << j;
-            qh |= ((hi >>> 4) & 1) << (j + 16);
+        for (int j = 0; j < QK / 2; j++) {
+            float x0 = x[xOff + j] * id;
+            float x1 = x[xOff + QK / 2 + j] * id;
+            int q0 = Math.min(top, (int) (x0 + offset));
+            int q1 = Math.min(top, (int) (x1 + offset));
+            out[off + qsOff + j] = (byte) ((q0 & 0x0F) | ((q1 & 0x0F) << 4));
+            qh |= ((q0 >>> 4) & 1) << j;
+            qh |= ((q1 >>> 4) & 1) << (j + QK / 2);
         }
-        if (type == DType.Q5_0 || type == DType.Q5_1) {
-            int h = qsOff - 4;
-            out[off + h] = (byte) qh;
-            out[off + h + 1] = (byte) (qh >>> 8);
-            out[off + h + 2] = (byte) (qh >>> 16);
-            out[off + h + 3] = (byte) (qh >>> 24);
+        if (fifthBit) {
+            putU32(out, off + 2, qh);
         }
+    }
+
+    /**
+     * Q4_1 ({@code top} 15) and Q5_1 ({@code top} 31): {@code d = (max − min) / top}, {@code m = min}, codes
+     * {@code trunc((x − min)·(1/d) + 0.5)}. ggml clamps the Q4_1 codes to 15 but not the Q5_1 ones; the clamp never
+     * acts for either ({@code (max − min)·(1/d)} is {@code top} within a few ulps), so one rule serves both.
+     */
+    private static void quantizeWithMin(float[] x, int xOff, byte[] out, int off, int top, int qsOff,
+                                        boolean fifthBit) {
+        float min = Float.MAX_VALUE;
+        float max = -Float.MAX_VALUE;
+        for (int j = 0; j < QK; j++) {
+            float v = x[xOff + j];
+            if (v < min) {
+                min = v;
+            }
+            if (v > max) {
+                max = v;
+            }
+        }
+        float d = (max - min) / top;
+        float id = d != 0 ? 1.0f / d : 0.0f;
+        putF16(out, off, d);
+        putF16(out, off + 2, min);
+        int qh = 0;
+        for (int j = 0; j < QK / 2; j++) {
+            float x0 = (x[xOff + j] - min) * id;
+            float x1 = (x[xOff + QK / 2 + j] - min) * id;
+            int q0 = Math.min(top, (int) (x0 + 0.5f));
+            int q1 = Math.min(top, (int) (x1 + 0.5f));
+            out[off + qsOff + j] = (byte) ((q0 & 0x0F) | ((q1 & 0x0F) << 4));
+            qh |= ((q0 >>> 4) & 1) << j;
+            qh |= ((q1 >>> 4) & 1) << (j + QK / 2);
+        }
+        if (fifthBit) {
+            putU32(out, off + 4, qh);
+        }
+    }
+
+    private static void putU32(byte[] out, int off, int v) {
+        out[off] = (byte) v;
+        out[off + 1] = (byte) (v >>> 8);
+        out[off + 2] = (byte) (v >>> 16);
+        out[off + 3] = (byte) (v >>> 24);
     }
 
     private static void putF16(byte[] out, int off, float v) {

@@ -3,6 +3,9 @@ package dev.rwkvedge.compress.quant;
 import dev.rwkvedge.RwkvException;
 import dev.rwkvedge.model.Glob;
 import dev.rwkvedge.model.ModelWeights;
+import dev.rwkvedge.operators.SparseFfnTensors;
+import dev.rwkvedge.tensor.DType;
+import dev.rwkvedge.tensor.GgmlBlocks;
 import dev.rwkvedge.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -19,14 +22,25 @@ import java.util.Set;
  *
  * <p>A matrix the targets select is then quantized unless an exclude glob matches it, it is not a float tensor
  * (already I8, Q8_0, …), or it has fewer than {@code min-elements} elements; each of these is reported.
+ *
+ * <p>A selected matrix gets the requested type, except that a ggml block type falls back to per-row INT8 (any row
+ * length, also 8 bits) where it cannot be used: rows that are not a whole number of 32-element blocks, and the
+ * {@code predicted-sparse} FFN's key and transposed value rows when the type is a 4/5-bit one (that operator reads
+ * F32/F16/BF16, Q8_0 and row-scaled I8 rows: {@code PredictedSparseFfn}). The reason goes into the report.
  */
 final class Candidates {
     private static final List<String> PER_CHANNEL = List.of(".time_", ".k_k", ".k_a", ".r_k", ".x_rwkvag", ".x_k",
             ".w0", ".a0", ".v0");
     private static final Set<String> LORA = Set.of("time_maa_w1", "time_maa_w2", "time_decay_w1", "time_decay_w2");
 
-    /** A selected matrix: quantized when {@code skipped} is null, else left as it is for that reason. */
-    record Decision(Tensor tensor, String skipped) {
+    /**
+     * A selected matrix: left as it is when {@code skipped} (the reason) is not null, else quantized to {@code type},
+     * which is the requested type unless {@code fallback} says why it is not.
+     */
+    record Decision(Tensor tensor, String skipped, QuantType type, String fallback) {
+        static Decision skip(Tensor t, String reason) {
+            return new Decision(t, reason, null, null);
+        }
     }
 
     private Candidates() {
@@ -47,6 +61,23 @@ final class Candidates {
             }
         }
         return true;
+    }
+
+    /** Why {@code t} cannot be stored as {@code type}, or null when it can. */
+    static String fallback(Tensor t, QuantType type) {
+        if (!type.isBlock()) {
+            return null;
+        }
+        if (t.cols() % GgmlBlocks.QK != 0) {
+            return "rows of " + t.cols() + " are not a multiple of " + GgmlBlocks.QK;
+        }
+        String name = t.name();
+        boolean sparseRows = name.endsWith(".ffn." + SparseFfnTensors.KEY)
+                || name.endsWith(".ffn." + SparseFfnTensors.VALUE_T);
+        if (sparseRows && type.dtype != DType.Q8_0) {
+            return "the predicted-sparse FFN reads q8_0 or i8 rows, not " + type.id;
+        }
+        return null;
     }
 
     /**
@@ -70,17 +101,16 @@ final class Candidates {
                 continue;
             }
             Glob ex = s.excludedBy(t.name());
-            String skipped;
             if (ex != null) {
-                skipped = "excluded by '" + ex + "'";
+                out.add(Decision.skip(t, "excluded by '" + ex + "'"));
             } else if (!t.dtype().isFloat()) {
-                skipped = "already " + t.dtype().id();
+                out.add(Decision.skip(t, "already " + t.dtype().id()));
             } else if (t.elementCount() < s.minElements()) {
-                skipped = t.elementCount() + " elements < min-elements " + s.minElements();
+                out.add(Decision.skip(t, t.elementCount() + " elements < min-elements " + s.minElements()));
             } else {
-                skipped = null;
+                String fallback = fallback(t, s.type());
+                out.add(new Decision(t, null, fallback == null ? s.type() : QuantType.INT8, fallback));
             }
-            out.add(new Decision(t, skipped));
         }
         if (out.stream().allMatch(d -> d.skipped() != null)) {
             throw new RwkvException("step '" + step + "': no float matrix to quantize (targets " + s.targets()

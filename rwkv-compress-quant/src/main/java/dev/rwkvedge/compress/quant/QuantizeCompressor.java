@@ -16,10 +16,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code quantize} step: replaces each selected float matrix {@code X} ({@link Candidates}) by its Q8_0 or
- * per-row INT8 version ({@link TensorQuantizer}); an INT8 matrix comes with its scale vector {@code X.scale}, placed
- * right after it. Operators do not change (a quantized matrix is still {@code dense}, a factor still a
- * {@code lowrank} factor, …): every operator reads its tensors through views that carry the scale.
+ * The {@code quantize} step: replaces each selected float matrix {@code X} ({@link Candidates}) by its ggml-block
+ * (Q8_0, Q5_1, Q5_0, Q4_1, Q4_0) or per-row INT8 version ({@link TensorQuantizer}); an INT8 matrix comes with its
+ * scale vector {@code X.scale}, placed right after it. Operators do not change (a quantized matrix is still
+ * {@code dense}, a factor still a {@code lowrank} factor, …): every operator reads its tensors through views that
+ * carry the scale.
  *
  * <p>The new weights record in metadata {@value #OPERATORS_KEY} (JSON: tensor → dtype, merged with earlier quantize
  * steps) and {@value #MANIFEST_KEY} (JSON: how they were made), as the other compressors do. The report has one row
@@ -50,7 +51,7 @@ final class QuantizeCompressor implements Compressor {
             for (Candidates.Decision d : decisions) {
                 if (d.skipped() == null) {
                     try {
-                        done.put(d.tensor().name(), TensorQuantizer.quantize(d.tensor(), settings.type()));
+                        done.put(d.tensor().name(), TensorQuantizer.quantize(d.tensor(), d.type()));
                     } catch (IllegalArgumentException e) {
                         throw new RwkvException("step '" + step + "': " + e.getMessage(), e);
                     }
@@ -88,7 +89,7 @@ final class QuantizeCompressor implements Compressor {
                 norm += o.normSquares();
                 maxRel = Math.max(maxRel, o.relativeError());
                 maxAbs = Math.max(maxAbs, o.maxAbsError());
-                fallbacks += o.fallback() ? 1 : 0;
+                fallbacks += d.fallback() != null ? 1 : 0;
             }
         }
         out.metadata(OPERATORS_KEY, Json.write(operators));
@@ -124,7 +125,10 @@ final class QuantizeCompressor implements Compressor {
         m.put("exclude", settings.exclude().stream().map(g -> (Object) g.text()).toList());
         m.put("min_elements", settings.minElements());
         m.put("int8", "symmetric per-row scale max|w|/127, round half to even, codes -127..127, scale tensor <name>.scale");
-        m.put("q8_0", "ggml block_q8_0, reference rounding (half away from zero)");
+        m.put("blocks", "ggml reference quantizers (quantize_row_<type>_ref, rwkv.cpp's quantizer): q8_0 rounds half away "
+                + "from zero; q4_0/q5_0 d = signed max-magnitude / -8 or -16, codes trunc(x/d + 8.5 or 16.5); "
+                + "q4_1/q5_1 d = (max - min) / 15 or 31, m = min, codes trunc((x - m)/d + 0.5); d and m binary16 "
+                + "round-to-nearest-even; rows not of 32k elements, and 4/5-bit predicted-sparse rows, fall back to int8");
         return m;
     }
 
@@ -141,7 +145,7 @@ final class QuantizeCompressor implements Compressor {
         if (o != null) {
             r.put("relative_error", o.relativeError());
             r.put("max_abs_error", o.maxAbsError());
-            r.put("status", o.fallback() ? "quantized as i8: rows of " + t.cols() + " are not a multiple of 32" : "quantized");
+            r.put("status", d.fallback() != null ? "quantized as i8: " + d.fallback() : "quantized");
         } else {
             r.put("status", "skipped: " + d.skipped());
         }

@@ -5,9 +5,9 @@ import dev.rwkvedge.spi.CompressorProvider;
 import dev.rwkvedge.spi.Params;
 
 /**
- * Compressor {@code quantize} (DESIGN.md §2, §4): per-row INT8 or Q8_0 for the matrices that are still dense after
- * the structural steps (projections, low-rank factors, LoRAs, sparse FFN rows, the head or the clustered head's rows).
- * Parameters are described in {@link QuantizeSettings}; a pipeline step looks like
+ * Compressor {@code quantize} (DESIGN.md §2, §4): per-row INT8 or ggml Q8_0/Q5_1/Q5_0/Q4_1/Q4_0 for the matrices
+ * that are still dense after the structural steps (projections, low-rank factors, LoRAs, sparse FFN rows, the head
+ * or the clustered head's rows). Parameters are described in {@link QuantizeSettings}; a pipeline step looks like
  * {@code - quantize: {dtype: int8}}.
  */
 public final class QuantizeCompressorProvider implements CompressorProvider {

@@ -9,11 +9,14 @@ import java.util.List;
 /**
  * The {@code quantize} step's parameters, read strictly from {@link Params} (unknown keys are errors):
  * <ul>
- *   <li>{@code dtype}: {@code int8} (default) or {@code q8_0}. Per-row INT8 is the default because it is the
- *       smaller format (8 bits per weight plus 4 bytes per row, against Q8_0's 8.5 bits), keeps the activation in
- *       float (Q8_0 products quantize it too), works for every row length (LoRA widths, low-rank factors of any
- *       rank) and is the paper's kind of INT8 (PAPER.md §6, per-row scales). Q8_0 follows outliers per 32 weights
- *       instead of per row and files stay close to rwkv.cpp's; a Q8_0 target whose rows are not a multiple of 32
+ *   <li>{@code dtype}: {@code int8} (default), {@code q8_0}, {@code q5_1}, {@code q5_0}, {@code q4_1} or
+ *       {@code q4_0}. Per-row INT8 is the default because it is the smaller of the 8-bit formats (8 bits per weight
+ *       plus 4 bytes per row, against Q8_0's 8.5 bits), keeps the activation in float (block products quantize it
+ *       too), works for every row length (LoRA widths, low-rank factors of any rank) and is the paper's kind of INT8
+ *       (PAPER.md §6, per-row scales). Q8_0 follows outliers per 32 weights instead of per row and files stay close
+ *       to rwkv.cpp's. {@code q5_1}, {@code q5_0}, {@code q4_1} and {@code q4_0} are ggml's 6, 5.5, 5 and 4.5
+ *       bits-per-weight blocks, made by ggml's reference quantizers as rwkv.cpp's quantizer makes them. A block-type
+ *       target whose rows are not a multiple of 32, or whose operator cannot read that type ({@link Candidates}),
  *       becomes INT8 (reported).</li>
  *   <li>{@code targets}: globs over canonical tensor names ({@link Glob}); default {@code **}, every matrix.</li>
  *   <li>{@code exclude}: globs taken out of the targets; default {@link #DEFAULT_EXCLUDE}.</li>
@@ -42,7 +45,7 @@ record QuantizeSettings(QuantType type, List<Glob> targets, boolean targetsGiven
         String d = p.getString("dtype", QuantType.INT8.id);
         QuantType type = QuantType.parse(d);
         if (type == null) {
-            throw p.bad("dtype", d, "int8 or q8_0");
+            throw p.bad("dtype", d, QuantType.choices());
         }
         boolean targetsGiven = false;
         List<String> targetTexts = p.getStrings("targets", null);

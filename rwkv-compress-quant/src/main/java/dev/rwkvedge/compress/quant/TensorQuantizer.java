@@ -11,18 +11,18 @@ import java.util.stream.IntStream;
 
 /**
  * Quantizes one float matrix row by row (rows in parallel; each row is independent) and measures what it cost:
- * the error of the values the runtime will see (Q8_0 blocks dequantized, or {@code scale·q}) against the source
- * values, as relative Frobenius error {@code ‖W − Ŵ‖_F / ‖W‖_F} and max |W − Ŵ|.
+ * the error of the values the runtime will see (blocks dequantized, or {@code scale·q}) against the source values,
+ * as relative Frobenius error {@code ‖W − Ŵ‖_F / ‖W‖_F} and max |W − Ŵ|.
  *
- * <p>INT8 uses {@link Int8Rows} (round half to even); Q8_0 uses ggml's reference quantizer
- * ({@link GgmlBlocks#quantizeBlock}, which rounds half away from zero like {@code quantize_row_q8_0_ref}), so the
- * blocks are the ones rwkv.cpp's {@code rwkv_quantize} writes. A Q8_0 request for rows that are not whole blocks is
- * served as INT8 ({@link Outcome#fallback()}).
+ * <p>INT8 uses {@link Int8Rows} (round half to even); the ggml block types use ggml's reference quantizers
+ * ({@link GgmlBlocks#quantizeBlock}), so the blocks are the ones rwkv.cpp's {@code rwkv_quantize} writes from the
+ * same float values. Which type a matrix gets is decided before ({@link Candidates}); a block type needs rows of a
+ * multiple of 32.
  */
 final class TensorQuantizer {
     /** What became of one matrix; sums in double over its rows. */
-    record Outcome(Tensor source, Tensor quantized, QuantType type, boolean fallback, double errorSquares,
-                   double normSquares, double maxAbsError) {
+    record Outcome(Tensor source, Tensor quantized, QuantType type, double errorSquares, double normSquares,
+                   double maxAbsError) {
         double relativeError() {
             return normSquares == 0 ? 0 : Math.sqrt(errorSquares / normSquares);
         }
@@ -40,13 +40,17 @@ final class TensorQuantizer {
     }
 
     /**
-     * @throws IllegalArgumentException naming the tensor and row if a value is not finite
+     * @throws IllegalArgumentException naming the tensor and position if a value is not finite, or if a block's
+     *                                  scale or minimum does not fit binary16 (|d| or |m| above 65504: weights of
+     *                                  about 5·10⁵ and more, which no trained model has)
      */
-    static Outcome quantize(Tensor t, QuantType requested) {
+    static Outcome quantize(Tensor t, QuantType type) {
         int rows = t.rows();
         int cols = t.cols();
-        boolean fallback = requested == QuantType.Q8_0 && cols % GgmlBlocks.QK != 0;
-        QuantType type = fallback ? QuantType.INT8 : requested;
+        if (type.isBlock() && cols % GgmlBlocks.QK != 0) {
+            throw new IllegalArgumentException("tensor " + t.name() + ": " + type.id + " needs rows of a multiple of "
+                    + GgmlBlocks.QK + " elements, rows have " + cols);
+        }
         long rowBytes = type.dtype.byteSize(cols);
         byte[] data = new byte[Math.toIntExact(rows * rowBytes)];
         float[] scales = type == QuantType.INT8 ? new float[rows] : null;
@@ -72,10 +76,12 @@ final class TensorQuantizer {
                     back[i] = s * data[off + i];
                 }
             } else {
+                DType dt = type.dtype;
                 for (int b = 0; b < cols / GgmlBlocks.QK; b++) {
-                    int blockOff = off + b * DType.Q8_0.blockBytes();
-                    GgmlBlocks.quantizeBlock(DType.Q8_0, w, b * GgmlBlocks.QK, data, blockOff);
-                    GgmlBlocks.dequantizeBlock(DType.Q8_0, seg, blockOff, back, b * GgmlBlocks.QK);
+                    int blockOff = off + b * dt.blockBytes();
+                    GgmlBlocks.quantizeBlock(dt, w, b * GgmlBlocks.QK, data, blockOff);
+                    GgmlBlocks.dequantizeBlock(dt, seg, blockOff, back, b * GgmlBlocks.QK);
+                    checkFinite(t, type, r, b, back);
                 }
             }
             double e = 0;
@@ -95,7 +101,18 @@ final class TensorQuantizer {
         if (scales != null) {
             q = q.withRowScale(Tensor.ofFloats(Tensor.rowScaleName(t.name()), scales, rows));
         }
-        return new Outcome(t, q, type, fallback, sum(err), sum(norm), Arrays.stream(max).max().orElse(0));
+        return new Outcome(t, q, type, sum(err), sum(norm), Arrays.stream(max).max().orElse(0));
+    }
+
+    /** A binary16 d or m that overflowed dequantizes to ±∞ or NaN: refuse rather than write an unusable block. */
+    private static void checkFinite(Tensor t, QuantType type, int row, int block, float[] back) {
+        for (int i = block * GgmlBlocks.QK; i < (block + 1) * GgmlBlocks.QK; i++) {
+            if (!Float.isFinite(back[i])) {
+                throw new IllegalArgumentException("tensor " + t.name() + " row " + row + " columns "
+                        + block * GgmlBlocks.QK + ".." + ((block + 1) * GgmlBlocks.QK - 1) + ": the " + type.id
+                        + " block scale or minimum overflows binary16 (max 65504); exclude the tensor or use int8");
+            }
+        }
     }
 
     /** In row order, so the figures do not depend on how rows were scheduled. */

@@ -11,7 +11,7 @@ import java.nio.ByteOrder;
 /**
  * The reference for a quantized model: the same weights with every quantized matrix replaced by an F32 matrix of
  * the values it stands for, computed here from the raw bytes (INT8: code times the row's scale read from the
- * {@code .scale} tensor's bytes; Q8_0: ggml's block dequantization), and the scale tensors dropped.
+ * {@code .scale} tensor's bytes; block types: ggml's block dequantization), and the scale tensors dropped.
  */
 final class Dequantized {
     private Dequantized() {
@@ -30,17 +30,18 @@ final class Dequantized {
                     v[i] = scales[i / cols] * codes[i];
                 }
                 b.put(Tensor.ofFloats(t.name(), v, t.shape()));
-            } else if (t.dtype() == DType.Q8_0) {
+            } else if (t.dtype().isQuantized()) {
                 float[] v = new float[Math.toIntExact(t.elementCount())];
                 for (int blk = 0; blk < v.length / GgmlBlocks.QK; blk++) {
-                    GgmlBlocks.dequantizeBlock(DType.Q8_0, t.data(), (long) blk * 34, v, blk * GgmlBlocks.QK);
+                    GgmlBlocks.dequantizeBlock(t.dtype(), t.data(), (long) blk * t.dtype().blockBytes(), v,
+                            blk * GgmlBlocks.QK);
                 }
                 b.put(Tensor.ofFloats(t.name(), v, t.shape()));
             }
         }
         ModelWeights out = b.build();
         for (Tensor t : out.tensors()) {
-            if (t.dtype() == DType.I8 && t.hasRowScale() || t.dtype() == DType.Q8_0) {
+            if (t.dtype() == DType.I8 && t.hasRowScale() || t.dtype().isQuantized()) {
                 throw new AssertionError(t + " is still quantized");
             }
         }

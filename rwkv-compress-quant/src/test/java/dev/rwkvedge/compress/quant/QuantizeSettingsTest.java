@@ -44,7 +44,17 @@ class QuantizeSettingsTest {
 
     @Test
     void unknownDtypeNamesTheKeyAndTheChoices() {
-        assertNames(bad(Map.of("dtype", "q4_0")), "quantize", "'dtype'", "q4_0", "int8 or q8_0");
+        assertNames(bad(Map.of("dtype", "q4_k")), "quantize", "'dtype'", "q4_k",
+                "int8, q8_0, q5_1, q5_0, q4_1 or q4_0");
+    }
+
+    @Test
+    void everyGgmlBlockTypeParses() {
+        for (String d : List.of("q5_1", "Q5_0", "q4_1", "q4_0")) {
+            QuantType t = QuantizeSettings.parse(new Params("quantize", Map.of("dtype", d))).type();
+            assertEquals(d.toLowerCase(java.util.Locale.ROOT), t.id);
+            assertTrue(t.isBlock(), d);
+        }
     }
 
     @Test

@@ -52,7 +52,8 @@ class QuantizedContainerTest {
 
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"tiny-rwkv-5v2-730K-FP32.bin,int8", "tiny-rwkv-5v2-730K-FP32.bin,q8_0",
-            "tiny-rwkv-6v0-1m-FP32.bin,int8", "tiny-rwkv-7v0-834K-FP32.bin,q8_0"})
+            "tiny-rwkv-6v0-1m-FP32.bin,int8", "tiny-rwkv-7v0-834K-FP32.bin,q8_0", "tiny-rwkv-5v2-730K-FP32.bin,q4_0",
+            "tiny-rwkv-4v0-660K-FP32.bin,q4_1", "tiny-rwkv-6v0-1m-FP32.bin,q5_0", "tiny-rwkv-7v0-834K-FP32.bin,q5_1"})
     void roundTripKeepsBytesScalesMetadataAndLogits(String file, String dtype) throws IOException {
         Path out = dir.resolve("q.rwkv-edge");
         try (ModelWeights w = Tiny.open(file)) {
@@ -76,6 +77,7 @@ class QuantizedContainerTest {
                     }
                 }
                 assertEquals(dtype.equals("int8"), scaled > 0, "int8 matrices come back row-scaled");
+                assertEquals(DType.parse(dtype.equals("int8") ? "i8" : dtype), back.get("head.weight").dtype());
                 assertEquals(q.metadata().get(QuantizeCompressor.OPERATORS_KEY),
                         back.metadata().get(QuantizeCompressor.OPERATORS_KEY));
                 assertEquals("quantize", Json.parseObject(back.metadata().get(QuantizeCompressor.MANIFEST_KEY))
@@ -83,6 +85,39 @@ class QuantizedContainerTest {
                 assertTrue(Files.size(out) < w.byteSize() / 2, "file " + Files.size(out) + " vs " + w.byteSize());
 
                 int[] tokens = Tiny.tokens(file, 500, 16);
+                try (RwkvModel a = RwkvModel.of(q, backend, false); RwkvModel b = RwkvModel.of(back, backend, false)) {
+                    float[][] la = a.newSession().evalSequenceAllLogits(tokens);
+                    float[][] lb = b.newSession().evalSequenceAllLogits(tokens);
+                    for (int t = 0; t < tokens.length; t++) {
+                        assertArrayEquals(la[t], lb[t], 0f, "token " + t);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The rwkv.cpp format holds the ggml block types: a 4-bit model written as {@code .bin} (everything rwkv.cpp would
+     * quantize, so no INT8 fallback) reads back with the same dtypes and bytes, and the same logits.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"q4_0", "q4_1"})
+    void fourBitModelsRoundTripThroughTheRwkvCppFormat(String dtype) throws IOException {
+        Path out = dir.resolve("q.bin");
+        try (ModelWeights w = Tiny.open("tiny-rwkv-5v2-730K-FP32.bin")) {
+            ModelWeights q = Tiny.quantize(w, Map.of("dtype", dtype, "exclude", RwkvCppQuantizedFixturesTest.RWKV_CPP_EXCLUDE,
+                    "min-elements", 0), backend).weights();
+            WeightFormats.registry().forName("rwkv-cpp").write(q, out, WriteOptions.keep());
+            try (ModelWeights back = WeightFormats.open(out)) {
+                assertEquals("rwkv-cpp", back.format());
+                assertEquals(List.copyOf(q.names()), List.copyOf(back.names()));
+                for (Tensor t : q.tensors()) {
+                    assertEquals(t.dtype(), back.get(t.name()).dtype(), t.name());
+                    assertArrayEquals(t.data().toArray(ValueLayout.JAVA_BYTE),
+                            back.get(t.name()).data().toArray(ValueLayout.JAVA_BYTE), t.name());
+                }
+                assertEquals(DType.parse(dtype), back.get("blocks.3.ffn.key.weight").dtype());
+                int[] tokens = Tiny.tokens("tiny-rwkv-5v2-730K-FP32.bin", 500, 16);
                 try (RwkvModel a = RwkvModel.of(q, backend, false); RwkvModel b = RwkvModel.of(back, backend, false)) {
                     float[][] la = a.newSession().evalSequenceAllLogits(tokens);
                     float[][] lb = b.newSession().evalSequenceAllLogits(tokens);

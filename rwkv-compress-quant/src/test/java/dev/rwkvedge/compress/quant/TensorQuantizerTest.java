@@ -8,10 +8,12 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,7 +39,6 @@ class TensorQuantizerTest {
         assertEquals(0.5, o.maxAbsError());
         assertEquals(40, o.bytesBefore());
         assertEquals(10 + 8, o.bytesAfter());
-        assertFalse(o.fallback());
     }
 
     @Test
@@ -61,15 +62,20 @@ class TensorQuantizerTest {
     }
 
     @Test
-    void q8_0OfRowsThatAreNotWholeBlocksFallsBackToInt8() {
+    void blockTypesOfRowsThatAreNotWholeBlocksBecomeInt8() {
         short[] h = new short[3 * 48];
         for (int i = 0; i < h.length; i++) {
             h[i] = Half.floatToF16((i % 7 - 3) * 0.1f);
         }
         Tensor f16 = new Tensor("blocks.0.att.key.weight.lowrank.a", DType.F16, new long[] {3, 48}, MemorySegment.ofArray(h));
-        TensorQuantizer.Outcome o = TensorQuantizer.quantize(f16, QuantType.Q8_0);
-        assertTrue(o.fallback());
-        assertEquals(QuantType.INT8, o.type());
+        for (QuantType t : List.of(QuantType.Q8_0, QuantType.Q5_1, QuantType.Q4_0)) {
+            assertEquals("rows of 48 are not a multiple of 32", Candidates.fallback(f16, t), t.id);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TensorQuantizer.quantize(f16, t));
+            assertTrue(e.getMessage().contains("blocks.0.att.key.weight.lowrank.a") && e.getMessage().contains("48"),
+                    e.getMessage());
+        }
+        assertNull(Candidates.fallback(f16, QuantType.INT8));
+        TensorQuantizer.Outcome o = TensorQuantizer.quantize(f16, QuantType.INT8);
         assertEquals(DType.I8, o.quantized().dtype());
         assertTrue(o.quantized().hasRowScale());
         assertEquals(3 * 48 * 2, o.bytesBefore());
@@ -83,5 +89,23 @@ class TensorQuantizerTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> TensorQuantizer.quantize(Tensor.ofFloats("blocks.2.ffn.key.weight", w, 2, 32), QuantType.Q8_0));
         assertTrue(e.getMessage().contains("blocks.2.ffn.key.weight") && e.getMessage().contains("row 1"), e.getMessage());
+    }
+
+    /**
+     * A block scale beyond binary16 (65504) would be stored as infinity: 6e5 in row 1, columns 32..63 gives Q4_0
+     * d = 6e5/8 = 75000 and Q4_1 m = −6e5; both are refused naming the block, while INT8 (float scale) takes it.
+     */
+    @Test
+    void blockScalesThatOverflowBinary16AreRefusedNamingTheBlock() {
+        float[] w = new float[2 * 64];
+        w[64 + 40] = -6e5f;
+        Tensor t = Tensor.ofFloats("blocks.1.ffn.value.weight", w, 2, 64);
+        for (QuantType type : List.of(QuantType.Q4_0, QuantType.Q4_1)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TensorQuantizer.quantize(t, type));
+            assertTrue(e.getMessage().contains("blocks.1.ffn.value.weight") && e.getMessage().contains("row 1")
+                    && e.getMessage().contains("32..63") && e.getMessage().contains("binary16"), e.getMessage());
+        }
+        TensorQuantizer.Outcome o = TensorQuantizer.quantize(t, QuantType.INT8);
+        assertArrayEquals(new float[] {0f, 6e5f / 127}, o.quantized().rowScale().toFloatArray());
     }
 }

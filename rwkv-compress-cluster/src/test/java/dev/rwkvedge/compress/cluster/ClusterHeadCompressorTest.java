@@ -1,5 +1,7 @@
 package dev.rwkvedge.compress.cluster;
 
+import dev.rwkvedge.testing.DirectContext;
+
 import dev.rwkvedge.RwkvException;
 import dev.rwkvedge.RwkvModel;
 import dev.rwkvedge.eval.EvalResult;
@@ -50,7 +52,7 @@ class ClusterHeadCompressorTest {
 
     static CompressionResult compress(Map<String, Object> params, long seed) {
         return new ClusterHeadProvider().create(new Params("cluster-head", params))
-                .apply(original, new TestContext(calibration, seed, backend));
+                .apply(original, new DirectContext(calibration, seed, backend));
     }
 
     @Test
@@ -78,7 +80,7 @@ class ClusterHeadCompressorTest {
                 head.toFloatArray(), head.shape())).build();
         CompressionResult r = new ClusterHeadProvider().create(new Params("cluster-head",
                 Map.of("p-min", 1.0, "k-max", 1000, "epochs", 1)))
-                .apply(quantized, new TestContext(calibration, 1, backend));
+                .apply(quantized, new DirectContext(calibration, 1, backend));
         ModelWeights w = r.weights();
         assertFalse(w.contains("head.weight.scale"), "the dense head's scale goes with it");
         assertTrue(w.get(ClusteredHeadProvider.WEIGHT).hasRowScale());

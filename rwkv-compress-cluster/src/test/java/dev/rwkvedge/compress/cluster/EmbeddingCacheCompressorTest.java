@@ -1,5 +1,7 @@
 package dev.rwkvedge.compress.cluster;
 
+import dev.rwkvedge.testing.DirectContext;
+
 import dev.rwkvedge.RwkvModel;
 import dev.rwkvedge.memory.MemoryAccount;
 import dev.rwkvedge.model.Component;
@@ -34,7 +36,7 @@ class EmbeddingCacheCompressorTest {
         int[] tokens = TinyData.tokens(MODEL, 1000, 400);
         try (KernelBackend backend = new ScalarBackendProvider().create(1); ModelWeights w = TinyData.model(MODEL)) {
             CompressionResult r = new EmbeddingCacheProvider().create(new Params("embedding-cache", Map.of("capacity", 32)))
-                    .apply(w, new TestContext(tokens, 1, backend));
+                    .apply(w, new DirectContext(tokens, 1, backend));
             assertEquals("32", r.weights().metadata().get(CachedEmbeddingProvider.CAPACITY_KEY));
             DirectEmbedding direct = new DirectEmbedding(backend, w.get("emb.weight"), new float[w.get("emb.weight").cols()],
                     new float[w.get("emb.weight").cols()], 1e-5f);

@@ -1,5 +1,7 @@
 package dev.rwkvedge.compress.cluster;
 
+import dev.rwkvedge.testing.DirectContext;
+
 import dev.rwkvedge.RwkvModel;
 import dev.rwkvedge.Session;
 import dev.rwkvedge.model.ModelWeights;
@@ -63,7 +65,7 @@ public final class SyntheticHeadBenchmark {
             t0 = System.nanoTime();
             CompressionResult r = new ClusterHeadProvider().create(new Params("cluster-head", Map.of(
                     "clusters", 200, "pca-dims", pcaDims, "iterations", iterations, "epochs", epochs)))
-                    .apply(w, new TestContext(cal, 1, backend));
+                    .apply(w, new DirectContext(cal, 1, backend));
             System.out.printf(Locale.ROOT, "cluster-head: %.1f s, report %s%n", (System.nanoTime() - t0) / 1e9,
                     r.report().metrics());
 

@@ -1,5 +1,7 @@
 package dev.rwkvedge.compress.cluster;
 
+import dev.rwkvedge.testing.DirectContext;
+
 import dev.rwkvedge.RwkvModel;
 import dev.rwkvedge.eval.EvalResult;
 import dev.rwkvedge.eval.Evaluator;
@@ -52,7 +54,7 @@ public final class TinyClusterMeasurements {
                                     "p-min", Double.parseDouble(p), "k-min", 1, "k-max", 1000, "epochs", 10, "prior", prior,
                                     "vectors", vectors));
                             CompressionResult r = new ClusterHeadProvider().create(new Params("cluster-head", params))
-                                    .apply(w, new TestContext(cal, 1, backend));
+                                    .apply(w, new DirectContext(cal, 1, backend));
                             Map<String, Object> m = r.report().metrics();
                             ClusteredHead counter = (ClusteredHead) Operators.linear(r.weights(), "head.weight",
                                     dense.config().nVocab(), dense.config().nEmbd());

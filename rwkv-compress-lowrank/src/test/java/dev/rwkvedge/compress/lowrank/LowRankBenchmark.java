@@ -1,5 +1,7 @@
 package dev.rwkvedge.compress.lowrank;
 
+import dev.rwkvedge.testing.DirectContext;
+
 import dev.rwkvedge.RwkvModel;
 import dev.rwkvedge.Session;
 import dev.rwkvedge.model.ModelWeights;
@@ -37,7 +39,7 @@ public final class LowRankBenchmark {
             long t1 = System.nanoTime();
             CompressionResult r = new LowRankCompressorProvider()
                     .create(new Params("lowrank", Map.of("method", "svd", "threads", threads)))
-                    .apply(dense, new TestContext(new int[0], be));
+                    .apply(dense, new DirectContext(new int[0], 42, be));
             double compress = secs(t1);
             ModelWeights small = r.weights();
             System.out.printf(Locale.ROOT, "compressed %s matrices (default targets, rank-ratio 0.125, svd) in %.1f s"

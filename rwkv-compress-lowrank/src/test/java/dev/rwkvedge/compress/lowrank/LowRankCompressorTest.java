@@ -1,5 +1,7 @@
 package dev.rwkvedge.compress.lowrank;
 
+import dev.rwkvedge.testing.DirectContext;
+
 import dev.rwkvedge.RwkvException;
 import dev.rwkvedge.RwkvModel;
 import dev.rwkvedge.json.Json;
@@ -46,7 +48,7 @@ class LowRankCompressorTest {
 
     private static CompressionResult run(Map<String, ?> params, int[] calibration) {
         return new LowRankCompressorProvider().create(new Params("lowrank", params))
-                .apply(weights, new TestContext(calibration, backend));
+                .apply(weights, new DirectContext(calibration, 42, backend));
     }
 
     @Test
@@ -142,11 +144,11 @@ class LowRankCompressorTest {
     @Test
     void plainSvdCalibratesOnlyToReportActivationError() {
         Map<String, Object> p = Map.of("targets", "blocks.0.att.key.weight", "activation-error", false);
-        TestContext ctx = new TestContext(CALIBRATION, backend);
+        DirectContext ctx = new DirectContext(CALIBRATION, 42, backend);
         CompressionResult r = new LowRankCompressorProvider().create(new Params("lowrank", p)).apply(weights, ctx);
         assertEquals(0, ctx.calibrations());
         assertFalse(r.report().rows().get(0).containsKey("activation_error"));
-        TestContext ctx2 = new TestContext(CALIBRATION, backend);
+        DirectContext ctx2 = new DirectContext(CALIBRATION, 42, backend);
         new LowRankCompressorProvider().create(new Params("lowrank", Map.of("targets", "blocks.0.att.key.weight")))
                 .apply(weights, ctx2);
         assertEquals(1, ctx2.calibrations());

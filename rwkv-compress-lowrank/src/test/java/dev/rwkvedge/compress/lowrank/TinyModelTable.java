@@ -1,5 +1,7 @@
 package dev.rwkvedge.compress.lowrank;
 
+import dev.rwkvedge.testing.DirectContext;
+
 import dev.rwkvedge.RwkvModel;
 import dev.rwkvedge.eval.EvalResult;
 import dev.rwkvedge.eval.Evaluator;
@@ -54,7 +56,7 @@ final class TinyModelTable {
                 dense.add(new Dense(file, w.byteSize(), d.bitsPerByte()));
                 for (double ratio : RATIOS) {
                     for (String method : METHODS) {
-                        TestContext ctx = new TestContext(calib, be);
+                        DirectContext ctx = new DirectContext(calib, 42, be);
                         CompressionResult r = new LowRankCompressorProvider()
                                 .create(new Params("lowrank", Map.of("rank-ratio", ratio, "method", method,
                                         "activation-error", false)))

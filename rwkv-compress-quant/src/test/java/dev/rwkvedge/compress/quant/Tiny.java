@@ -1,5 +1,7 @@
 package dev.rwkvedge.compress.quant;
 
+import dev.rwkvedge.testing.DirectContext;
+
 import dev.rwkvedge.model.ModelWeights;
 import dev.rwkvedge.registry.WeightFormats;
 import dev.rwkvedge.spi.CompressionResult;
@@ -34,6 +36,6 @@ final class Tiny {
     }
 
     static CompressionResult quantize(ModelWeights w, Map<String, ?> params, KernelBackend backend) {
-        return new QuantizeCompressorProvider().create(new Params("quantize", params)).apply(w, new TestContext(backend));
+        return new QuantizeCompressorProvider().create(new Params("quantize", params)).apply(w, DirectContext.withoutCalibration(backend));
     }
 }

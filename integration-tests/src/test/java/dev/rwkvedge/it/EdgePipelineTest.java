@@ -42,7 +42,7 @@ class EdgePipelineTest {
      * at least {@code minAgreement}.
      */
     enum Tiny {
-        // measured: resident 3.50×, file 1.62×, bpb 4.1387 → 4.2972 (+0.159), top-1 0.615 (F32 predictors: 2.71×, 1.43×)
+        // measured: resident 3.50×, file 1.62×, bpb 4.1387 → 4.2971 (+0.158), top-1 0.615 (F32 predictors: 2.71×, 1.43×)
         V5_2("tiny-rwkv-5v2-730K-FP32.bin", "utf-8", 3.2, 1.5, 0.25, 0.55),
         // measured: resident 1.92×, file 1.37×, bpb 1.7326 → 1.9981 (+0.266), top-1 0.781 (F32 predictors: 1.74×, 1.28×)
         V6("tiny-rwkv-6v0-1m-FP32.bin", "utf-16le", 1.8, 1.28, 0.40, 0.72),

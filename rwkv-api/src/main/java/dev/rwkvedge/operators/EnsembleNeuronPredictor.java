@@ -1,5 +1,7 @@
 package dev.rwkvedge.operators;
 
+import dev.rwkvedge.spi.KernelBackend;
+
 /**
  * PAPER.md §3.5: the MLP and the 1-bit predictor combined. OR (the paper's choice) keeps a neuron either one keeps:
  * the MLP catches neurons the coarse 1-bit score misses, the 1-bit score catches large activations the MLP
@@ -25,11 +27,19 @@ public final class EnsembleNeuronPredictor implements NeuronPredictor {
         return rule;
     }
 
+    public MlpNeuronPredictor mlp() {
+        return mlp;
+    }
+
+    public SignNeuronPredictor sign() {
+        return sign;
+    }
+
     @Override
-    public int select(float[] x, int xOff, int[] selected, SparseWorkspace ws) {
-        int na = mlp.select(x, xOff, selected, ws);
+    public int select(KernelBackend backend, float[] x, int xOff, int[] selected, SparseWorkspace ws) {
+        int na = mlp.select(backend, x, xOff, selected, ws);
         int[] b = ws.other;
-        int nb = sign.select(x, xOff, b, ws);
+        int nb = sign.select(backend, x, xOff, b, ws);
         int[] a = ws.merge;
         System.arraycopy(selected, 0, a, 0, na);
         int i = 0;

@@ -8,7 +8,8 @@ import dev.rwkvedge.tensor.Half;
 import dev.rwkvedge.tensor.Tensor;
 
 /**
- * Operator {@code predicted-sparse} (DESIGN.md §4, PAPER.md §3): the predictor picks the neurons, then only their
+ * Operator {@code predicted-sparse} (DESIGN.md §4, PAPER.md §3): the predictor picks the neurons (its MLP products on
+ * the backend passed to {@link #apply}, see {@link MlpNeuronPredictor}), then only their
  * key rows are dotted with x, squared-ReLU'd, and only the value rows (the transposed value, stored neuron-major,
  * PAPER.md §3.6) of neurons that came out positive are accumulated into the output. No full product and no mask:
  * untouched rows of the mapped file are never read, so the OS never pages them in.
@@ -54,7 +55,7 @@ public final class PredictedSparseFfn implements FfnOperator {
     }
 
     /**
-     * @param predictorTensors the file tensors the predictor was decoded from (resident), for the memory account
+     * @param predictorTensors the predictor's tensors and how it holds them (all resident), for the memory account
      * @param keyShare         expected share of key rows read per token (the predicted density), NaN when unknown
      * @param valueShare       expected share of value rows read per token (predicted and active), NaN when unknown
      */
@@ -114,7 +115,7 @@ public final class PredictedSparseFfn implements FfnOperator {
     }
 
     private void token(KernelBackend backend, float[] x, int xo, float[] out, int oo, SparseWorkspace ws) {
-        int count = predictor.select(x, xo, ws.selected, ws);
+        int count = predictor.select(backend, x, xo, ws.selected, ws);
         backend.rowDots(key, ws.selected, count, x, xo, ws.dots);
         boolean valueF16 = valueT.dtype() == DType.F16;
         int active = 0;

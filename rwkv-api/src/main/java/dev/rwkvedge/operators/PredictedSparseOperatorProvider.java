@@ -16,7 +16,8 @@ import java.util.Optional;
 /**
  * Binds {@link PredictedSparseFfn} for a block whose dense {@code ffn.key}/{@code ffn.value} were replaced by the
  * tensors of {@link SparseFfnTensors}. The MLP predictor, the 1-bit predictor, or both (combined by
- * {@code predictor.rule}) may be present; the key and transposed value stay views of the mapped file.
+ * {@code predictor.rule}) may be present; the key and transposed value stay views of the mapped file, and so do the
+ * MLP's P1 and P2 in whatever dtype they were stored (F16 by default, F32 in containers written before that).
  */
 public final class PredictedSparseOperatorProvider implements OperatorProvider {
     @Override
@@ -39,8 +40,10 @@ public final class PredictedSparseOperatorProvider implements OperatorProvider {
         Tensor v = require(w, layer, SparseFfnTensors.VALUE_T);
         expectShape(w, k, ffn, embd);
         expectShape(w, v, ffn, embd);
+        // Resident at their stored size: the MLP factors (read in place for every token) and the sign bits and
+        // scalars (copied as they are). Decoded to float32: the MLP's bias and threshold.
+        java.util.List<Tensor> resident = new java.util.ArrayList<>();
         java.util.List<Tensor> decoded = new java.util.ArrayList<>();
-        java.util.List<Tensor> decodedMlp = new java.util.ArrayList<>();
         MlpNeuronPredictor mlp = null;
         if (w.contains(SparseFfnTensors.name(layer, SparseFfnTensors.P1))) {
             Tensor p1 = require(w, layer, SparseFfnTensors.P1);
@@ -50,8 +53,21 @@ public final class PredictedSparseOperatorProvider implements OperatorProvider {
             int h = p1.rows();
             expectShape(w, p1, h, embd);
             expectShape(w, p2, ffn, h);
-            mlp = new MlpNeuronPredictor(p1.toFloatArray(), p2.toFloatArray(), bias.toFloatArray(), embd, ffn, thr.get(0));
-            decodedMlp.addAll(java.util.List.of(p1, p2, bias, thr));
+            for (Tensor t : new Tensor[] {p1, p2}) {
+                if (t.dtype() == DType.I8 && !t.hasRowScale()) {
+                    throw new WeightFormatException(w.source(), t.name(), -1, "is i8 without a row scale ("
+                            + Tensor.rowScaleName(t.name()) + "); store the MLP predictor as F16 or F32 (sparsity "
+                            + "parameter predictor-dtype) or as per-row INT8 with its scale");
+                }
+            }
+            if (bias.elementCount() != ffn) {
+                throw new WeightFormatException(w.source(), bias.name(), -1, "has " + bias.elementCount()
+                        + " elements, expected " + ffn + " (one per FFN neuron)");
+            }
+            // P1 and P2 stay views of the model's memory (PAPER.md §6 keeps them FP16); bias and threshold are decoded.
+            mlp = new MlpNeuronPredictor(p1, p2, bias.toFloatArray(), thr.get(0));
+            resident.addAll(java.util.List.of(p1, p2));
+            decoded.addAll(java.util.List.of(bias, thr));
         }
         SignNeuronPredictor sign = null;
         if (w.contains(SparseFfnTensors.name(layer, SparseFfnTensors.SIGN))) {
@@ -63,12 +79,12 @@ public final class PredictedSparseOperatorProvider implements OperatorProvider {
             }
             expectShape(w, bits, ffn, (embd + 7) / 8);
             sign = new SignNeuronPredictor(bits.data().toArray(ValueLayout.JAVA_BYTE), embd, ffn, q.get(0));
-            decoded.addAll(java.util.List.of(bits, q));
+            resident.addAll(java.util.List.of(bits, q));
         }
         NeuronPredictor predictor;
         if (mlp != null && sign != null) {
             Tensor rule = require(w, layer, SparseFfnTensors.RULE);
-            decoded.add(rule);
+            resident.add(rule);
             predictor = new EnsembleNeuronPredictor(mlp, sign,
                     rule.get(0) == 0 ? EnsembleNeuronPredictor.Rule.OR : EnsembleNeuronPredictor.Rule.AND);
         } else if (mlp != null) {
@@ -82,8 +98,7 @@ public final class PredictedSparseOperatorProvider implements OperatorProvider {
         }
         double keyShare = MetadataShares.share(w, SparseFfnTensors.keyShareMetadataKey(layer));
         double valueShare = MetadataShares.share(w, SparseFfnTensors.valueShareMetadataKey(layer));
-        // Sign bits and scalars are copied as they are; the MLP is decoded to float32.
-        Footprint predictorFootprint = Footprint.resident(decoded).plus(Footprint.decoded(decodedMlp.toArray(Tensor[]::new)));
+        Footprint predictorFootprint = Footprint.resident(resident).plus(Footprint.decoded(decoded.toArray(Tensor[]::new)));
         // sign_range records the midpoint the bits were cut at; the runtime never reads it.
         Optional<Tensor> range = w.find(SparseFfnTensors.name(layer, SparseFfnTensors.SIGN_RANGE));
         if (range.isPresent()) {

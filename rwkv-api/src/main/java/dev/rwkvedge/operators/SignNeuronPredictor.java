@@ -1,5 +1,7 @@
 package dev.rwkvedge.operators;
 
+import dev.rwkvedge.spi.KernelBackend;
+
 /**
  * Predictor B of PAPER.md §3.4: the key quantized to one bit per weight with the per-tensor midpoint
  * ({@code b_ij = 1 iff w_ij ≥ (min+max)/2}). The dequantized score {@code m·Σx + (M−m)·(x·b_j)} ranks neurons exactly
@@ -83,8 +85,9 @@ public final class SignNeuronPredictor implements NeuronPredictor {
         }
     }
 
+    /** The lookup-table scores need no matrix product: {@code backend} is not used. */
     @Override
-    public int select(float[] x, int xOff, int[] selected, SparseWorkspace ws) {
+    public int select(KernelBackend backend, float[] x, int xOff, int[] selected, SparseWorkspace ws) {
         if (keep >= ffn) {
             for (int j = 0; j < ffn; j++) {
                 selected[j] = j;

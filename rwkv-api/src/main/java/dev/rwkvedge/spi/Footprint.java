@@ -74,7 +74,7 @@ public record Footprint(List<Item> items) {
     }
 
     /**
-     * Tensors decoded to float32 arrays on the heap at bind time (vectors, an MLP predictor): resident at 4 bytes
+     * Tensors decoded to float32 arrays on the heap at bind time (vectors, an MLP predictor's bias): resident at 4 bytes
      * per element, whatever their stored type (a BF16 checkpoint's vectors take twice their stored bytes).
      */
     public static Footprint decoded(Tensor... tensors) {

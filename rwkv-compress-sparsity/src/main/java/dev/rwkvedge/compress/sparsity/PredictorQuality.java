@@ -2,6 +2,7 @@ package dev.rwkvedge.compress.sparsity;
 
 import dev.rwkvedge.operators.NeuronPredictor;
 import dev.rwkvedge.operators.SparseWorkspace;
+import dev.rwkvedge.spi.KernelBackend;
 
 /**
  * How well a predictor matches the true active neurons on recorded tokens (PAPER.md §3.3 reports the same recall and
@@ -25,9 +26,10 @@ public record PredictorQuality(int tokens, double recall, double precision, doub
         return recall * (1 - trueSparsity);
     }
 
-    /** Runs {@code predictor} on tokens {@code [from, to)} of {@code data}. */
-    public static PredictorQuality measure(NeuronPredictor predictor, int mlpRank, LayerActivations data, int from,
-                                           int to, long keyRowBytes, long valueRowBytes) {
+    /** Runs {@code predictor} on tokens {@code [from, to)} of {@code data}, its products on {@code backend}. */
+    public static PredictorQuality measure(KernelBackend backend, NeuronPredictor predictor, int mlpRank,
+                                           LayerActivations data, int from, int to, long keyRowBytes,
+                                           long valueRowBytes) {
         int f = data.ffn();
         SparseWorkspace ws = new SparseWorkspace(data.embd(), f, mlpRank);
         int[] selected = new int[f];
@@ -35,7 +37,7 @@ public record PredictorQuality(int tokens, double recall, double precision, doub
         long predicted = 0;
         long active = 0;
         for (int t = from; t < to; t++) {
-            int n = predictor.select(data.inputs(), t * data.embd(), selected, ws);
+            int n = predictor.select(backend, data.inputs(), t * data.embd(), selected, ws);
             predicted += n;
             active += data.activeCount(t);
             for (int s = 0; s < n; s++) {

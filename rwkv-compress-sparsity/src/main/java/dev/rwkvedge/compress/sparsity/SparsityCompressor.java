@@ -12,6 +12,7 @@ import dev.rwkvedge.spi.CompressionContext;
 import dev.rwkvedge.spi.CompressionReport;
 import dev.rwkvedge.spi.CompressionResult;
 import dev.rwkvedge.spi.Compressor;
+import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.tensor.DType;
 import dev.rwkvedge.tensor.Tensor;
 
@@ -24,7 +25,9 @@ import java.util.Map;
  * neurons, builds the requested predictor per layer (trained MLP, 1-bit key signs, or both), calibrates its
  * thresholds on held-out tokens to the target recall, and replaces the dense {@code ffn.key}/{@code ffn.value} by the
  * neuron-major rows and predictor tensors of {@link SparseFfnTensors}. The key keeps its mapped view (it is already
- * one neuron per row); only the value is rewritten, transposed.
+ * one neuron per row); only the value is rewritten, transposed. The MLP's factors are stored in
+ * {@code predictor-dtype} ({@link PredictorFactors}), and thresholds and recall are measured with those stored
+ * factors on the pipeline's backend, as the runtime will run them.
  */
 final class SparsityCompressor implements Compressor {
     private final SparsityOptions options;
@@ -63,6 +66,9 @@ final class SparsityCompressor implements Compressor {
         if (options.predictor() == PredictorKind.ENSEMBLE) {
             report.metric("rule", options.rule().name().toLowerCase(java.util.Locale.ROOT));
         }
+        if (options.predictor().usesMlp()) {
+            report.metric("predictor_dtype", options.predictorDtype().id());
+        }
         double sumTrue = 0;
         double sumPredicted = 0;
         double bytes = 0;
@@ -70,7 +76,7 @@ final class SparsityCompressor implements Compressor {
         int measured = 0;
         try (CompressionContext.Progress progress = context.progress("sparsity predictors", layers)) {
             for (int l = 0; l < layers; l++) {
-                LayerResult r = layer(weights, out, l, embd, ffn, recorder.layer(l), seeds[l]);
+                LayerResult r = layer(weights, out, l, embd, ffn, recorder.layer(l), seeds[l], context.backend());
                 report.row(r.row);
                 bytes += r.bytesPerToken;
                 denseBytes += r.denseBytesPerToken;
@@ -100,7 +106,7 @@ final class SparsityCompressor implements Compressor {
     }
 
     private LayerResult layer(ModelWeights weights, ModelWeights.Builder out, int l, int embd, int ffn,
-                              LayerActivations act, long seed) {
+                              LayerActivations act, long seed, KernelBackend backend) {
         String prefix = "blocks." + l + ".ffn.";
         Tensor key = weights.get(prefix + "key.weight");
         Tensor valueT = NeuronMajor.transpose(weights.get(prefix + "value.weight"), SparseFfnTensors.name(l, SparseFfnTensors.VALUE_T));
@@ -115,6 +121,15 @@ final class SparsityCompressor implements Compressor {
         MlpWeights mlpWeights = kind.usesMlp()
                 ? new MlpTrainer(options.mlpRank(), options.epochs(), options.batch(), options.learningRate()).train(act, trainEnd, seed)
                 : null;
+        Tensor p1 = null;
+        Tensor p2 = null;
+        if (mlpWeights != null) {
+            int h = mlpWeights.rank();
+            p1 = PredictorFactors.matrix(SparseFfnTensors.name(l, SparseFfnTensors.P1), mlpWeights.p1(), h, embd,
+                    options.predictorDtype());
+            p2 = PredictorFactors.matrix(SparseFfnTensors.name(l, SparseFfnTensors.P2), mlpWeights.p2(), ffn, h,
+                    options.predictorDtype());
+        }
         byte[] bits = null;
         float min = 0;
         float max = 0;
@@ -131,8 +146,8 @@ final class SparsityCompressor implements Compressor {
         double mlpThreshold = options.mlpThreshold();
         double quantile = options.signQuantile();
         if (options.needsCalibration()) {
-            ThresholdCalibrator cal = new ThresholdCalibrator(act, trainEnd, fitEnd,
-                    mlpWeights == null ? null : mlp(mlpWeights, 0.5),
+            ThresholdCalibrator cal = new ThresholdCalibrator(backend, act, trainEnd, fitEnd,
+                    mlpWeights == null ? null : new MlpNeuronPredictor(p1, p2, mlpWeights.bias(), 0.5),
                     bits == null ? null : new SignNeuronPredictor(bits, embd, ffn, 0.5));
             switch (kind) {
                 case MLP -> mlpThreshold = Double.isNaN(mlpThreshold) ? cal.mlpOnly(options.targetRecall()) : mlpThreshold;
@@ -146,7 +161,7 @@ final class SparsityCompressor implements Compressor {
         }
         float mlpThr = (float) mlpThreshold;
         float signQ = (float) quantile;
-        MlpNeuronPredictor mlp = mlpWeights == null ? null : mlp(mlpWeights, mlpThr);
+        MlpNeuronPredictor mlp = mlpWeights == null ? null : new MlpNeuronPredictor(p1, p2, mlpWeights.bias(), mlpThr);
         SignNeuronPredictor sign = bits == null ? null : new SignNeuronPredictor(bits, embd, ffn, signQ);
         NeuronPredictor predictor = switch (kind) {
             case MLP -> mlp;
@@ -158,9 +173,8 @@ final class SparsityCompressor implements Compressor {
         out.put(key.renamed(SparseFfnTensors.name(l, SparseFfnTensors.KEY)));
         out.put(valueT);
         if (mlp != null) {
-            int h = mlpWeights.rank();
-            out.put(Tensor.ofFloats(SparseFfnTensors.name(l, SparseFfnTensors.P1), mlpWeights.p1(), h, embd));
-            out.put(Tensor.ofFloats(SparseFfnTensors.name(l, SparseFfnTensors.P2), mlpWeights.p2(), ffn, h));
+            out.put(p1);
+            out.put(p2);
             out.put(Tensor.ofFloats(SparseFfnTensors.name(l, SparseFfnTensors.P2_BIAS), mlpWeights.bias(), ffn));
             out.put(Tensor.ofFloats(SparseFfnTensors.name(l, SparseFfnTensors.MLP_THRESHOLD), new float[] {mlpThr}, 1));
         }
@@ -182,7 +196,8 @@ final class SparsityCompressor implements Compressor {
         PredictorQuality q = null;
         double bytes;
         if (options.needsCalibration()) {
-            q = PredictorQuality.measure(predictor, mlp == null ? 1 : mlp.rank(), act, fitEnd, n, key.rowBytes(), valueT.rowBytes());
+            q = PredictorQuality.measure(backend, predictor, mlp == null ? 1 : mlp.rank(), act, fitEnd, n, key.rowBytes(),
+                    valueT.rowBytes());
             row.put("true_sparsity", q.trueSparsity());
             row.put("predicted_sparsity", q.predictedSparsity());
             row.put("recall", q.recall());
@@ -217,9 +232,5 @@ final class SparsityCompressor implements Compressor {
                     + " of inactive predicted neurons are skipped at run time)");
         }
         return new LayerResult(row, q, bytes, dense);
-    }
-
-    private static MlpNeuronPredictor mlp(MlpWeights w, double threshold) {
-        return new MlpNeuronPredictor(w.p1(), w.p2(), w.bias(), w.embd(), w.ffn(), threshold);
     }
 }

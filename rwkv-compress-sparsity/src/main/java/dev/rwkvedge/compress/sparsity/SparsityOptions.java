@@ -2,6 +2,7 @@ package dev.rwkvedge.compress.sparsity;
 
 import dev.rwkvedge.operators.EnsembleNeuronPredictor;
 import dev.rwkvedge.spi.Params;
+import dev.rwkvedge.tensor.DType;
 
 import java.util.Locale;
 
@@ -23,10 +24,12 @@ import java.util.Locale;
  * @param signQuantile   a fixed 1-bit quantile (skips calibrating it; with {@code 1bit} no calibration run is needed),
  *                       or NaN to calibrate
  * @param mlpThreshold   a fixed MLP probability threshold, or NaN to calibrate
+ * @param predictorDtype how the MLP's P1 and P2 are stored and run: F16 (default, PAPER.md §6 "the MLP predictor
+ *                       stays fp16": half the resident bytes) or F32 (the trained floats exactly)
  */
 public record SparsityOptions(PredictorKind predictor, EnsembleNeuronPredictor.Rule rule, int mlpRank,
                               double targetRecall, int epochs, int batch, double learningRate, double holdout,
-                              int maxTokens, double signQuantile, double mlpThreshold) {
+                              int maxTokens, double signQuantile, double mlpThreshold, DType predictorDtype) {
 
     /** Reads (and consumes) every key; fails naming the step and any unknown key. */
     public static SparsityOptions parse(Params p) {
@@ -77,8 +80,14 @@ public record SparsityOptions(PredictorKind predictor, EnsembleNeuronPredictor.R
         if (!Double.isNaN(t) && !(t >= 0 && t <= 1)) {
             throw p.bad("mlp-threshold", t, "a number in [0, 1]");
         }
+        String dtypeId = p.getString("predictor-dtype", "f16");
+        DType dtype = switch (dtypeId.toLowerCase(Locale.ROOT)) {
+            case "f16" -> DType.F16;
+            case "f32" -> DType.F32;
+            default -> throw p.bad("predictor-dtype", dtypeId, "f16 or f32");
+        };
         p.requireAllConsumed();
-        return new SparsityOptions(kind, rule, rank, recall, epochs, batch, lr, holdout, maxTokens, q, t);
+        return new SparsityOptions(kind, rule, rank, recall, epochs, batch, lr, holdout, maxTokens, q, t, dtype);
     }
 
     /** True when no calibration run is needed: the 1-bit predictor alone with a fixed quantile. */

@@ -3,6 +3,7 @@ package dev.rwkvedge.compress.sparsity;
 import dev.rwkvedge.operators.EnsembleNeuronPredictor;
 import dev.rwkvedge.operators.MlpNeuronPredictor;
 import dev.rwkvedge.operators.SignNeuronPredictor;
+import dev.rwkvedge.spi.KernelBackend;
 
 import java.util.Arrays;
 
@@ -29,9 +30,11 @@ public final class ThresholdCalibrator {
     private final long positives;
 
     /**
-     * Scores tokens {@code [from, to)} once with each given predictor (either may be null).
+     * Scores tokens {@code [from, to)} once with each given predictor (either may be null); the MLP's products run on
+     * {@code backend}, the one the pipeline runs the model with.
      */
-    public ThresholdCalibrator(LayerActivations data, int from, int to, MlpNeuronPredictor mlp, SignNeuronPredictor sign) {
+    public ThresholdCalibrator(KernelBackend backend, LayerActivations data, int from, int to, MlpNeuronPredictor mlp,
+                               SignNeuronPredictor sign) {
         this.data = data;
         this.from = from;
         this.to = to;
@@ -48,7 +51,7 @@ public final class ThresholdCalibrator {
             int row = (t - from) * ffn;
             pos += data.activeCount(t);
             if (mlp != null) {
-                mlp.logits(data.inputs(), t * data.embd(), hidden, scores);
+                mlp.logits(backend, data.inputs(), t * data.embd(), hidden, scores);
                 System.arraycopy(scores, 0, logits, row, ffn);
             }
             if (sign != null) {

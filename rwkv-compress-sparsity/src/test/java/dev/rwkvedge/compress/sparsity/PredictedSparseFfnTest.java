@@ -75,7 +75,7 @@ class PredictedSparseFfnTest {
         Tensor key = matrix("k", F, C, type, r);
         Tensor value = matrix("v", C, F, type, r);
         Tensor valueT = NeuronMajor.transpose(value, "vt");
-        MlpNeuronPredictor all = new MlpNeuronPredictor(new float[4 * C], new float[F * 4], new float[F], C, F, 0);
+        MlpNeuronPredictor all = MlpNeuronPredictor.ofFloats(new float[4 * C], new float[F * 4], new float[F], C, F, 0);
         int n = 5;
         float[] x = inputs(n, r);
         float[] dense = new float[n * C];
@@ -101,7 +101,7 @@ class PredictedSparseFfnTest {
         op.apply(backend, x, sparse, 1, new float[F], new float[0]);
 
         int[] selected = new int[F];
-        int count = sign.select(x, 0, selected, new dev.rwkvedge.operators.SparseWorkspace(C, F, 1));
+        int count = sign.select(backend, x, 0, selected, new dev.rwkvedge.operators.SparseWorkspace(C, F, 1));
         assertEquals(SignNeuronPredictor.keepCount(quantile, F), count);
         float[] h = new float[F];
         backend.matvec(key, x, h);
@@ -139,7 +139,7 @@ class PredictedSparseFfnTest {
             assertEquals(brute[j], scores[j], 1e-4);
         }
         int[] selected = new int[F];
-        int n = sign.select(x, 0, selected, new dev.rwkvedge.operators.SparseWorkspace(C, F, 1));
+        int n = sign.select(backend, x, 0, selected, new dev.rwkvedge.operators.SparseWorkspace(C, F, 1));
         assertEquals(keep, n);
         double minKept = Double.POSITIVE_INFINITY;
         boolean[] in = new boolean[F];

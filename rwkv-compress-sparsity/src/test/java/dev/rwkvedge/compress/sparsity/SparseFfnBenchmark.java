@@ -114,7 +114,7 @@ public final class SparseFfnBenchmark {
                     long t1 = System.nanoTime();
                     sparse.apply(be, x, out, 1, hidden, new float[0]);
                     long t2 = System.nanoTime();
-                    sign.select(x, 0, sel, ws);
+                    sign.select(be, x, 0, sel, ws);
                     long t3 = System.nanoTime();
                     d += t1 - t0;
                     s += t2 - t1;

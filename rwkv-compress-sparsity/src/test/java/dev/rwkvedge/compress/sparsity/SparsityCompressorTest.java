@@ -98,7 +98,7 @@ class SparsityCompressorTest {
             for (int l = 0; l < layers; l++) {
                 LayerActivations a = rec.layer(l);
                 PredictedSparseFfn op = (PredictedSparseFfn) provider.bindFfn(res.weights(), l, a.embd(), a.ffn()).orElseThrow();
-                PredictorQuality q = PredictorQuality.measure(op.predictor(), 32, a, 0, a.tokens(),
+                PredictorQuality q = PredictorQuality.measure(backend, op.predictor(), 32, a, 0, a.tokens(),
                         op.key().rowBytes(), op.valueT().rowBytes());
                 assertTrue(q.recall() >= target - 0.03, "layer " + l + " recall on unseen text " + q);
                 double rowBytes = q.bytesPerToken() - op.predictor().bytesPerToken();

@@ -73,7 +73,7 @@ public final class SparsityEvaluation {
                     LayerActivations a = rec.layer(l);
                     PredictedSparseFfn op = (PredictedSparseFfn) provider.bindFfn(res.weights(), l, cfg.nEmbd(), cfg.ffnDim()).orElseThrow();
                     int rank = res.weights().find("blocks." + l + ".ffn.predictor.p1").map(t -> t.rows()).orElse(1);
-                    PredictorQuality q = PredictorQuality.measure(op.predictor(), rank, a, 0, a.tokens(),
+                    PredictorQuality q = PredictorQuality.measure(backend, op.predictor(), rank, a, 0, a.tokens(),
                             op.key().rowBytes(), op.valueT().rowBytes());
                     double pb = op.predictor().bytesPerToken();
                     rows += q.bytesPerToken() - pb;

@@ -4,6 +4,10 @@ import dev.rwkvedge.operators.EnsembleNeuronPredictor;
 import dev.rwkvedge.operators.MlpNeuronPredictor;
 import dev.rwkvedge.operators.NeuronPredictor;
 import dev.rwkvedge.operators.SignNeuronPredictor;
+import dev.rwkvedge.registry.KernelBackends;
+import dev.rwkvedge.spi.KernelBackend;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -19,6 +23,18 @@ class ThresholdCalibratorTest {
     private static final int C = 32;
     private static final int F = 96;
     private static final int N = 400;
+
+    private static KernelBackend backend;
+
+    @BeforeAll
+    static void open() {
+        backend = KernelBackends.create("scalar", 1);
+    }
+
+    @AfterAll
+    static void close() {
+        backend.close();
+    }
 
     @ParameterizedTest
     @CsvSource({"mlp, or, 0.95", "1bit, or, 0.95", "ensemble, or, 0.95", "ensemble, and, 0.9", "ensemble, or, 0.99"})
@@ -39,11 +55,11 @@ class ThresholdCalibratorTest {
             data.add(x, 0, out, 0);
         }
         int h = 8;
-        MlpNeuronPredictor mlp0 = new MlpNeuronPredictor(gaussian(r, h * C, 0.3), gaussian(r, F * h, 0.3), new float[F], C, F, 0.5);
+        MlpNeuronPredictor mlp0 = MlpNeuronPredictor.ofFloats(gaussian(r, h * C, 0.3), gaussian(r, F * h, 0.3), new float[F], C, F, 0.5);
         byte[] bits = SignNeuronPredictor.pack(key, C, F, 0f);
         SignNeuronPredictor sign0 = new SignNeuronPredictor(bits, C, F, 0.5);
         PredictorKind k = PredictorKind.parse(kind);
-        ThresholdCalibrator cal = new ThresholdCalibrator(data, 0, N, k.usesMlp() ? mlp0 : null, k.usesSign() ? sign0 : null);
+        ThresholdCalibrator cal = new ThresholdCalibrator(backend, data, 0, N, k.usesMlp() ? mlp0 : null, k.usesSign() ? sign0 : null);
         EnsembleNeuronPredictor.Rule ru = rule.equals("or") ? EnsembleNeuronPredictor.Rule.OR : EnsembleNeuronPredictor.Rule.AND;
         NeuronPredictor p = switch (k) {
             case MLP -> withMlp(mlp0, cal.mlpOnly(target));
@@ -54,7 +70,7 @@ class ThresholdCalibratorTest {
                         new SignNeuronPredictor(bits, C, F, (float) th.signQuantile()), ru);
             }
         };
-        PredictorQuality q = PredictorQuality.measure(p, h, data, 0, N, 4L * C, 4L * C);
+        PredictorQuality q = PredictorQuality.measure(backend, p, h, data, 0, N, 4L * C, 4L * C);
         assertTrue(q.recall() >= target, "recall " + q);
         assertTrue(q.predictedSparsity() > 0.01, "still skips neurons: " + q);
     }

@@ -138,6 +138,56 @@ class AllocationTest {
         }
     }
 
+    /**
+     * Decoding a model whose FFNs are {@code predicted-sparse} with the ensemble predictor allocates nothing once warm:
+     * the MLP predictor's two products ({@code KernelBackend.matmul} of P1 and P2, on the pool: 169M-class P2 is
+     * 344 KB in F16) write into the per-thread {@code SparseWorkspace}, the selection merges in place, and the key
+     * and value rows run through the row kernels. P1/P2 as the sparsity step stores them (F16) and as older models
+     * do (F32).
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F16", "F32"})
+    void predictedSparseDecodeAllocatesLessThanOneKibPerToken(DType predictorType) {
+        SynthSpec spec = new SynthSpec(RwkvVersion.V5_2, 2, 256, 2048, 0, 64, DType.F16, 1);
+        try (ModelWeights synth = SyntheticModel.generate(spec);
+             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+             VectorBackend backend = new VectorBackend(2, 0)) {
+            ModelWeights weights = SparseModels.ensemble(synth, predictorType, 64, arena);
+            RwkvModel model = RwkvModel.of(weights, backend, false);
+            assertTrue(model.memoryAccount().components().get(dev.rwkvedge.model.Component.PREDICTORS).resident() > 0,
+                    "the FFNs must be bound as predicted-sparse");
+            Session s = model.newSession();
+            float[] logits = new float[spec.vocab()];
+            int token = 1;
+            for (int i = 0; i < WARMUP; i++) {
+                s.eval(token, logits);
+                token = (token * 31 + 7) % spec.vocab();
+            }
+            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            Thread[] workers = backend.pool().workers();
+            long caller = Long.MAX_VALUE;
+            long worker = Long.MAX_VALUE;
+            for (int round = 0; round < ROUNDS && (caller >= 1024 || worker >= 1024); round++) {
+                long callerBefore = mx.getCurrentThreadAllocatedBytes();
+                long workersBefore = workerBytes(mx, workers);
+                for (int i = 0; i < MEASURED; i++) {
+                    s.eval(token, logits);
+                    token = (token * 31 + 7) % spec.vocab();
+                }
+                long c = (mx.getCurrentThreadAllocatedBytes() - callerBefore) / MEASURED;
+                long w = (workerBytes(mx, workers) - workersBefore) / MEASURED;
+                if (Math.max(c, w) < Math.max(caller, worker)) {
+                    caller = c;
+                    worker = w;
+                }
+            }
+            System.out.printf("predicted-sparse, %s predictor: %d bytes/token on the calling thread, %d on the workers%n",
+                    predictorType, caller, worker);
+            assertTrue(caller < 1024, predictorType + ": calling thread allocates " + caller + " bytes per token");
+            assertTrue(worker < 1024, predictorType + ": workers allocate " + worker + " bytes per token");
+        }
+    }
+
     private static long workerBytes(com.sun.management.ThreadMXBean mx, Thread[] workers) {
         long sum = 0;
         for (Thread t : workers) {

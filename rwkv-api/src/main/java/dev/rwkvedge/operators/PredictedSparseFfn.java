@@ -14,6 +14,11 @@ import dev.rwkvedge.tensor.Tensor;
  * PAPER.md §3.6) of neurons that came out positive are accumulated into the output. No full product and no mask:
  * untouched rows of the mapped file are never read, so the OS never pages them in.
  *
+ * <p>Sequence mode (a chunk of n prompt tokens) keeps every token's selection and bits but may read the key rows
+ * differently: when n times the expected share of predicted rows reaches one whole key matrix, one dense pass over
+ * the key matrix for the chunk (the backend's matrix-matrix product, each row read once for all n tokens) replaces
+ * n predicted subsets read one token at a time. Value rows are still read per token, only for active neurons.
+ *
  * <p>The key products and the value accumulation run on the backend passed to {@link #apply}
  * ({@link KernelBackend#rowDots}, {@link KernelBackend#accumulateRows}), so the {@code vector} backend computes them
  * with its SIMD row kernels; this class keeps the selection, the squared ReLU and the traffic account.
@@ -109,14 +114,49 @@ public final class PredictedSparseFfn implements FfnOperator {
     @Override
     public void apply(KernelBackend backend, float[] x, float[] out, int n, float[] hidden, float[] scratch) {
         SparseWorkspace ws = workspace.get();
+        boolean chunkKeys = n > 1 && hidden.length >= n * ffn && chunkKeys(n);
+        if (chunkKeys) {
+            // Sequence mode: one pass over every key row for the whole chunk (the backend's matrix-matrix product
+            // reads each row once for all n tokens) instead of the predicted rows once per token. Each entry has
+            // the bits rowDots gives for that row and token (KernelBackend: a listed row equals its row of the dense
+            // product, and sequence mode equals single tokens), so the chunk computes exactly what n single tokens
+            // compute; only the rows read differ.
+            backend.matmul(key, x, 0, hidden, 0, n);
+        }
         for (int t = 0; t < n; t++) {
-            token(backend, x, t * embd, out, t * embd, ws);
+            token(backend, x, t * embd, out, t * embd, ws, chunkKeys ? hidden : null, t * ffn, chunkKeys ? n : 1);
         }
     }
 
-    private void token(KernelBackend backend, float[] x, int xo, float[] out, int oo, SparseWorkspace ws) {
+    /**
+     * Whether a chunk of {@code n} tokens reads fewer key bytes as one dense pass than as n predicted subsets: when
+     * n times the expected share of predicted rows reaches one whole matrix. The share is the one the
+     * {@code sparsity} step measured (metadata), else what this operator has selected so far, else 1.
+     */
+    private boolean chunkKeys(int n) {
+        double share = keyShare;
+        if (!(share > 0)) {
+            long tokens = traffic.tokens();
+            share = tokens == 0 ? 1 : (double) traffic.predictedNeurons() / ((double) tokens * ffn);
+        }
+        return n * share >= 1;
+    }
+
+    /**
+     * One token: predict, take the key products of the predicted rows (from {@code keys[ko + j]} when the chunk's
+     * dense pass computed them, else through {@link KernelBackend#rowDots}), squared ReLU, accumulate the value rows.
+     * {@code chunk} is the number of tokens that shared the dense key pass (its bytes are counted once per chunk).
+     */
+    private void token(KernelBackend backend, float[] x, int xo, float[] out, int oo, SparseWorkspace ws,
+                       float[] keys, int ko, int chunk) {
         int count = predictor.select(backend, x, xo, ws.selected, ws);
-        backend.rowDots(key, ws.selected, count, x, xo, ws.dots);
+        if (keys == null) {
+            backend.rowDots(key, ws.selected, count, x, xo, ws.dots);
+        } else {
+            for (int s = 0; s < count; s++) {
+                ws.dots[s] = keys[ko + ws.selected[s]];
+            }
+        }
         boolean valueF16 = valueT.dtype() == DType.F16;
         int active = 0;
         for (int s = 0; s < count; s++) {
@@ -134,8 +174,8 @@ public final class PredictedSparseFfn implements FfnOperator {
         }
         java.util.Arrays.fill(out, oo, oo + embd, 0f);
         backend.accumulateRows(valueT, ws.active, ws.coef, active, out, oo);
-        traffic.record(count, active, predictor.bytesPerToken() + count * key.rowBytesWithScale()
-                + active * valueT.rowBytesWithScale());
+        long keyBytes = keys == null ? count * key.rowBytesWithScale() : key.byteSizeWithScale() / chunk;
+        traffic.record(count, active, predictor.bytesPerToken() + keyBytes + active * valueT.rowBytesWithScale());
     }
 
     @Override

@@ -9,7 +9,6 @@ import dev.rwkvedge.spi.OperatorProvider;
 import dev.rwkvedge.tensor.DType;
 import dev.rwkvedge.tensor.Tensor;
 
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Optional;
 
@@ -78,7 +77,7 @@ public final class PredictedSparseOperatorProvider implements OperatorProvider {
                         + "scale, is " + bits);
             }
             expectShape(w, bits, ffn, (embd + 7) / 8);
-            sign = new SignNeuronPredictor(bits.data().toArray(ValueLayout.JAVA_BYTE), embd, ffn, q.get(0));
+            sign = new SignNeuronPredictor(bits, embd, ffn, q.get(0));
             resident.addAll(java.util.List.of(bits, q));
         }
         NeuronPredictor predictor;

@@ -1,14 +1,13 @@
 package dev.rwkvedge.operators;
 
 /**
- * Per-thread buffers of the {@code predicted-sparse} FFN: operators are shared by sessions, so the scores, the
- * 1-bit lookup tables and the selection lists live here instead of in the operator.
+ * Per-thread buffers of the {@code predicted-sparse} FFN: operators are shared by sessions, so the scores and the
+ * selection lists live here instead of in the operator.
  */
 public final class SparseWorkspace {
     final float[] scores;
     final float[] select;
     final float[] hidden;
-    final float[] lut;
     final int[] selected;
     final int[] other;
     final int[] merge;
@@ -21,7 +20,6 @@ public final class SparseWorkspace {
         scores = new float[ffn];
         select = new float[ffn];
         hidden = new float[Math.max(1, mlpRank)];
-        lut = new float[((embd + 7) / 8) * 256];
         selected = new int[ffn];
         other = new int[ffn];
         merge = new int[ffn];

@@ -72,6 +72,20 @@ public interface KernelBackend extends AutoCloseable {
     }
 
     /**
+     * {@code out[j] = Σ x[xOff + i]} over the columns {@code i < cols} whose bit is set in row j, for every row of
+     * {@code bits}: the scores of the {@code predicted-sparse} FFN's sign predictor (PAPER.md §3.4), a one-bit matrix
+     * held as I8 without a row scale, rows of {@code ⌈cols/8⌉} bytes, bit i of byte b = column 8b + i
+     * ({@link dev.rwkvedge.tensor.SignBits}).
+     *
+     * <p>The default is the reference, {@link dev.rwkvedge.tensor.SignBits#scores}: a table of partial sums per 8
+     * columns and one read per byte, in ascending byte order. Other backends may sum in another order: equal within
+     * float tolerance, so a neuron whose score ties the selection cut-off may be chosen differently.
+     */
+    default void signDots(Tensor bits, int cols, float[] x, int xOff, float[] out) {
+        ReferenceRows.signDots(bits, cols, x, xOff, out);
+    }
+
+    /**
      * LayerNorm of {@code len} elements, as ggml_norm: mean and variance accumulated in double, population
      * variance, then {@code (x−μ)·(1/√(σ²+eps))·weight + bias} in float.
      */

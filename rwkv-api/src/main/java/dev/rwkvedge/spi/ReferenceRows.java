@@ -4,13 +4,15 @@ import dev.rwkvedge.tensor.ActivationQuant;
 import dev.rwkvedge.tensor.DType;
 import dev.rwkvedge.tensor.GgmlBlocks;
 import dev.rwkvedge.tensor.Half;
+import dev.rwkvedge.tensor.SignBits;
 import dev.rwkvedge.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Objects;
 
 /**
- * The default {@link KernelBackend#rowDots} and {@link KernelBackend#accumulateRows}: plain loops with the scalar
+ * The default {@link KernelBackend#rowDots}, {@link KernelBackend#accumulateRows} and {@link KernelBackend#signDots}: plain loops with the scalar
  * backend's summation order (ascending index, float32), so a backend that keeps the defaults gives, row by row, the
  * bits of its own reference {@code matmul}. Buffers are per thread and grow to the widest row seen, so decoding
  * allocates nothing once warm.
@@ -110,7 +112,19 @@ final class ReferenceRows {
     }
 
     /** One thread's buffers: a dequantized row, the activation as the weight type needs it. */
+    static void signDots(Tensor bits, int cols, float[] x, int xOff, float[] out) {
+        SignBits.checkShape(bits, cols);
+        Objects.checkFromIndexSize(xOff, cols, x.length);
+        Scratch s = SCRATCH.get();
+        int need = SignBits.tableSize(cols);
+        if (s.lut.length < need) {
+            s.lut = new float[need];
+        }
+        SignBits.scores(bits.data(), bits.rows(), cols, x, xOff, s.lut, out);
+    }
+
     private static final class Scratch {
+        float[] lut = new float[0];
         float[] row = new float[0];
         float[] xk = new float[0];
         byte[] qx = new byte[0];

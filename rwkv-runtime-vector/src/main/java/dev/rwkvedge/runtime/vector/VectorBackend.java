@@ -1,6 +1,7 @@
 package dev.rwkvedge.runtime.vector;
 
 import dev.rwkvedge.spi.KernelBackend;
+import dev.rwkvedge.tensor.SignBits;
 import dev.rwkvedge.tensor.Tensor;
 
 import java.util.Objects;
@@ -26,6 +27,7 @@ final class VectorBackend implements KernelBackend {
     private final long minParallelBytes;
     private final WorkerPool pool;
     private final ThreadLocal<MatmulJob> jobs = ThreadLocal.withInitial(MatmulJob::new);
+    private final ThreadLocal<SignDots.Job> signJobs = ThreadLocal.withInitial(SignDots.Job::new);
 
     VectorBackend(int threads) {
         this(threads, DEFAULT_MIN_PARALLEL_BYTES);
@@ -115,6 +117,30 @@ final class VectorBackend implements KernelBackend {
         MatmulJob job = jobs.get();
         job.stage.ensure(w.cols());
         RowAccumulate.accumulate(w, rows, coef, count, out, outOff, job.stage.row);
+    }
+
+    /**
+     * Masked adds per row ({@link SignDots}), rows split over the workers in grains of about {@code GRAIN_BYTES} of
+     * bits; small matrices run on the calling thread.
+     */
+    @Override
+    public void signDots(Tensor bits, int cols, float[] x, int xOff, float[] out) {
+        int rows = SignBits.checkShape(bits, cols);
+        Objects.checkFromIndexSize(xOff, cols, x.length);
+        Objects.checkFromIndexSize(0, rows, out.length);
+        SignDots.Job job = signJobs.get();
+        job.prepare(bits.data(), cols, x, xOff, out);
+        try {
+            long rowBytes = bits.rowBytes();
+            if (threads == 1 || rows * rowBytes < minParallelBytes) {
+                job.run(0, rows, null);
+            } else {
+                int grain = (int) Math.max(1, Math.min(rows, GRAIN_BYTES / Math.max(1, rowBytes)));
+                pool.run(job, rows, grain, jobs.get().stage);
+            }
+        } finally {
+            job.clear();
+        }
     }
 
     @Override

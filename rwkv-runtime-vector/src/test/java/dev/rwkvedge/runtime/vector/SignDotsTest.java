@@ -1,0 +1,102 @@
+package dev.rwkvedge.runtime.vector;
+
+import dev.rwkvedge.registry.KernelBackends;
+import dev.rwkvedge.spi.KernelBackend;
+import dev.rwkvedge.tensor.DType;
+import dev.rwkvedge.tensor.SignBits;
+import dev.rwkvedge.tensor.Tensor;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link VectorBackend#signDots} (masked adds on the worker pool) and the scalar backend's reference (the byte table
+ * of {@link SignBits}) against a float64 sum computed here bit by bit, on widths around the 64-column word and the
+ * 16-lane mask (1, 7, 8, 9, 63, 64, 65, 127, 128, 200, 768, 1000), bits in 64-byte-aligned native memory as a mapped
+ * file gives them and on the heap, with the activation at an offset.
+ */
+class SignDotsTest {
+    private static final int ROWS = 301;
+    private static final int[] COLS = {1, 7, 8, 9, 63, 64, 65, 127, 128, 200, 768, 1000};
+
+    static KernelBackend scalar;
+    static VectorBackend vector;
+
+    @BeforeAll
+    static void setUp() {
+        scalar = KernelBackends.create("scalar", 1);
+        vector = new VectorBackend(2, 0);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        scalar.close();
+        vector.close();
+    }
+
+    @Test
+    void scoresAreTheSumsOfTheSetColumns() {
+        try (Arena arena = Arena.ofShared()) {
+            for (int cols : COLS) {
+                SplittableRandom rnd = new SplittableRandom(cols);
+                int stride = SignBits.stride(cols);
+                byte[] bits = new byte[ROWS * stride];
+                for (int j = 0; j < ROWS; j++) {
+                    for (int i = 0; i < cols; i++) {
+                        // Densities from none to all across the rows, so some rows are all-zero and some all-one.
+                        if (rnd.nextInt(ROWS - 1) < j) {
+                            bits[j * stride + (i >> 3)] |= (byte) (1 << (i & 7));
+                        }
+                    }
+                }
+                int xOff = 3;
+                float[] x = new float[xOff + cols + 5];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) (rnd.nextGaussian() * (1 + 100 * (i % 7 == 0 ? 1 : 0)));
+                }
+                MemorySegment nat = arena.allocate(bits.length, 64);
+                nat.copyFrom(MemorySegment.ofArray(bits));
+                Tensor heap = SignBits.tensor("bits", bits, cols, ROWS);
+                Tensor mapped = new Tensor("bits", DType.I8, new long[] {ROWS, stride}, nat);
+                for (Tensor t : new Tensor[] {heap, mapped}) {
+                    float[] v = new float[ROWS];
+                    float[] s = new float[ROWS];
+                    vector.signDots(t, cols, x, xOff, v);
+                    scalar.signDots(t, cols, x, xOff, s);
+                    for (int j = 0; j < ROWS; j++) {
+                        double exact = 0;
+                        double mag = 0;
+                        for (int i = 0; i < cols; i++) {
+                            if ((bits[j * stride + (i >> 3)] >> (i & 7) & 1) != 0) {
+                                exact += x[xOff + i];
+                                mag += Math.abs(x[xOff + i]);
+                            }
+                        }
+                        double tol = (cols + 4) * 0x1p-24 * mag + 1e-30;
+                        String at = "cols " + cols + " row " + j + (t == heap ? " heap" : " native");
+                        assertTrue(Math.abs(v[j] - exact) <= tol, at + ": vector " + v[j] + " vs exact " + exact);
+                        assertTrue(Math.abs(s[j] - exact) <= tol, at + ": scalar " + s[j] + " vs exact " + exact);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aTensorOfTheWrongShapeIsRefusedNamingIt() {
+        Tensor bits = SignBits.tensor("blocks.3.ffn.predictor.sign", new byte[4 * 8], 64, 4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> vector.signDots(bits, 65, new float[65], 0, new float[4]));
+        assertTrue(e.getMessage().contains("blocks.3.ffn.predictor.sign"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> scalar.signDots(bits, 65, new float[65], 0, new float[4]));
+        assertEquals(4, SignBits.checkShape(bits, 64));
+    }
+}

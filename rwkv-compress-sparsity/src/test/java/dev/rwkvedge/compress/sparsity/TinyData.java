@@ -7,14 +7,13 @@ import dev.rwkvedge.registry.WeightFormats;
 import dev.rwkvedge.spi.ActivationObserver;
 import dev.rwkvedge.spi.CompressionContext;
 import dev.rwkvedge.spi.KernelBackend;
+import dev.rwkvedge.testing.DirectContext;
 import dev.rwkvedge.testing.Fixtures;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.Arrays;
-import java.util.SplittableRandom;
-import java.util.random.RandomGenerator;
 
 /**
  * Test data: the tiny byte-level models and tinyshakespeare as byte tokens (UTF-16LE bytes for the v6 models, which
@@ -51,40 +50,8 @@ final class TinyData {
         }
     }
 
+    /** A context for calling the step directly ({@link DirectContext}: chunks of 256 tokens, state carried). */
     static CompressionContext context(int[] calibration, long seed, KernelBackend backend) {
-        return new CompressionContext() {
-            @Override
-            public int[] calibrationTokens() {
-                return calibration.clone();
-            }
-
-            @Override
-            public RandomGenerator random() {
-                return new SplittableRandom(seed);
-            }
-
-            @Override
-            public KernelBackend backend() {
-                return backend;
-            }
-
-            @Override
-            public void calibrate(ModelWeights weights, ActivationObserver observer, boolean withHead) {
-                observe(weights, backend, observer, calibration);
-            }
-
-            @Override
-            public Progress progress(String task, long total) {
-                return new Progress() {
-                    @Override
-                    public void step(long n) {
-                    }
-
-                    @Override
-                    public void close() {
-                    }
-                };
-            }
-        };
+        return new DirectContext(calibration, seed, backend);
     }
 }

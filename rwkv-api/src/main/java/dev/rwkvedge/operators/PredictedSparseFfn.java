@@ -31,11 +31,12 @@ import dev.rwkvedge.tensor.Tensor;
  * to {@link DenseFfn} on the scalar backend (other backends may sum in another order or fuse the multiply-add: equal
  * within float tolerance).
  *
- * <p>Quantized rows (the {@code quantize} step may make them Q8_0 or per-row INT8) follow the same contract
- * ({@code KernelBackend}): a Q8_0 key row is dotted with x quantized to Q8_0 blocks once per token,
+ * <p>Quantized rows (the {@code quantize} step may make them any ggml block type or per-row INT8) follow the same
+ * contract ({@code KernelBackend}): a Q8_0, Q4_0 or Q5_0 key row is dotted with x quantized to Q8_0 blocks once per
+ * token (Q4_1/Q5_1 rows: Q8_1 blocks, adding the minimum term),
  * {@code Σ_b d_w·d_x·Σ q_w·q_x}; an INT8 key row gives {@code scale_j·Σ q·x} with x in float. The value rows are
  * neuron-major, so there is no 32-block of the hidden activation to quantize: a quantized value row is dequantized
- * ({@link Tensor#readRow}, Q8_0 blocks or {@code scale_j·q}) and scaled by the float {@code h_j}, which is exactly
+ * ({@link Tensor#readRow}: ggml blocks or {@code scale_j·q}) and scaled by the float {@code h_j}, which is exactly
  * what a model holding those dequantized rows as F32 computes.
  */
 public final class PredictedSparseFfn implements FfnOperator {
@@ -52,7 +53,7 @@ public final class PredictedSparseFfn implements FfnOperator {
     private final double valueShare;
 
     /**
-     * @param key    F×C, F32, F16, BF16, Q8_0 or I8 with a row scale
+     * @param key    F×C, F32, F16, BF16, a ggml block type (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) or I8 with a row scale
      * @param valueT F×C (value transposed), same choice of types
      */
     public PredictedSparseFfn(NeuronPredictor predictor, Tensor key, Tensor valueT, int mlpRank) {
@@ -71,9 +72,9 @@ public final class PredictedSparseFfn implements FfnOperator {
                     + key + " and " + valueT);
         }
         for (Tensor t : new Tensor[] {key, valueT}) {
-            boolean ok = t.dtype().isFloat() || t.dtype() == DType.Q8_0 || t.dtype() == DType.I8 && t.hasRowScale();
+            boolean ok = t.dtype().isFloat() || t.dtype().isQuantized() || t.dtype() == DType.I8 && t.hasRowScale();
             if (!ok) {
-                throw new IllegalArgumentException("sparse FFN rows must be F32, F16, BF16, Q8_0 or I8 with a row "
+                throw new IllegalArgumentException("sparse FFN rows must be F32, F16, BF16, a ggml block type or I8 with a row "
                         + "scale, " + t + " is not");
             }
         }

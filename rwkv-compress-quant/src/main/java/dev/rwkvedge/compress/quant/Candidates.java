@@ -3,8 +3,6 @@ package dev.rwkvedge.compress.quant;
 import dev.rwkvedge.RwkvException;
 import dev.rwkvedge.model.Glob;
 import dev.rwkvedge.model.ModelWeights;
-import dev.rwkvedge.operators.SparseFfnTensors;
-import dev.rwkvedge.tensor.DType;
 import dev.rwkvedge.tensor.GgmlBlocks;
 import dev.rwkvedge.tensor.Tensor;
 
@@ -24,9 +22,8 @@ import java.util.Set;
  * (already I8, Q8_0, …), or it has fewer than {@code min-elements} elements; each of these is reported.
  *
  * <p>A selected matrix gets the requested type, except that a ggml block type falls back to per-row INT8 (any row
- * length, also 8 bits) where it cannot be used: rows that are not a whole number of 32-element blocks, and the
- * {@code predicted-sparse} FFN's key and transposed value rows when the type is a 4/5-bit one (that operator reads
- * F32/F16/BF16, Q8_0 and row-scaled I8 rows: {@code PredictedSparseFfn}). The reason goes into the report.
+ * length, also 8 bits) where it cannot be used: rows that are not a whole number of 32-element blocks. The reason
+ * goes into the report.
  */
 final class Candidates {
     private static final List<String> PER_CHANNEL = List.of(".time_", ".k_k", ".k_a", ".r_k", ".x_rwkvag", ".x_k",
@@ -70,12 +67,6 @@ final class Candidates {
         }
         if (t.cols() % GgmlBlocks.QK != 0) {
             return "rows of " + t.cols() + " are not a multiple of " + GgmlBlocks.QK;
-        }
-        String name = t.name();
-        boolean sparseRows = name.endsWith(".ffn." + SparseFfnTensors.KEY)
-                || name.endsWith(".ffn." + SparseFfnTensors.VALUE_T);
-        if (sparseRows && type.dtype != DType.Q8_0) {
-            return "the predicted-sparse FFN reads q8_0 or i8 rows, not " + type.id;
         }
         return null;
     }

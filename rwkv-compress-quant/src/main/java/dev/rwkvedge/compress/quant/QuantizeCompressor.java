@@ -128,7 +128,7 @@ final class QuantizeCompressor implements Compressor {
         m.put("blocks", "ggml reference quantizers (quantize_row_<type>_ref, rwkv.cpp's quantizer): q8_0 rounds half away "
                 + "from zero; q4_0/q5_0 d = signed max-magnitude / -8 or -16, codes trunc(x/d + 8.5 or 16.5); "
                 + "q4_1/q5_1 d = (max - min) / 15 or 31, m = min, codes trunc((x - m)/d + 0.5); d and m binary16 "
-                + "round-to-nearest-even; rows not of 32k elements, and 4/5-bit predicted-sparse rows, fall back to int8");
+                + "round-to-nearest-even; rows not of 32k elements fall back to int8");
         return m;
     }
 

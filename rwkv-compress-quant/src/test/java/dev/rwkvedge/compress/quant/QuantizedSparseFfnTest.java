@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code KernelBackend}) and whose value is the quantized value rows dequantized to F32 (the neuron-major value has
  * no activation block to quantize, so its rows are dequantized and scaled by the float h). With half the neurons it
  * must equal the sparse FFN over the dequantized F32 rows within float rounding (INT8) or the activation
- * quantization's bound (Q8_0).
+ * quantization's bound (the ggml block types: Q8_0 blocks of the activation, Q8_1 for Q4_1/Q5_1).
  */
 class QuantizedSparseFfnTest {
     private static final int C = 64;
@@ -58,11 +58,13 @@ class QuantizedSparseFfnTest {
         if (type == QuantType.INT8) {
             return Int8Rows.quantize(name, v, rows, cols);
         }
-        byte[] b = new byte[(int) DType.Q8_0.byteSize(v.length)];
+        DType d = type.dtype;
+        byte[] b = new byte[(int) d.byteSize(v.length)];
+        int blockBytes = (int) d.byteSize(32);
         for (int blk = 0; blk < v.length / 32; blk++) {
-            GgmlBlocks.quantizeBlock(DType.Q8_0, v, blk * 32, b, blk * 34);
+            GgmlBlocks.quantizeBlock(d, v, blk * 32, b, blk * blockBytes);
         }
-        return new Tensor(name, DType.Q8_0, new long[] {rows, cols}, MemorySegment.ofArray(b));
+        return new Tensor(name, d, new long[] {rows, cols}, MemorySegment.ofArray(b));
     }
 
     /** The value rows transposed back to C × F as F32, from the dequantized neuron rows. */

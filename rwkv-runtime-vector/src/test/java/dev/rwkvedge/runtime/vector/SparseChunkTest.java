@@ -29,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class SparseChunkTest {
     private static final int FFN = 37;
-    private static final DType[] TYPES = {DType.F32, DType.F16, DType.BF16, DType.I8, DType.Q8_0};
+    private static final DType[] TYPES = {DType.F32, DType.F16, DType.BF16, DType.I8, DType.Q8_0, DType.Q4_0,
+            DType.Q4_1, DType.Q5_0, DType.Q5_1};
 
     static KernelBackend scalar;
     static VectorBackend vector;
@@ -81,7 +82,7 @@ class SparseChunkTest {
     @Test
     void chunkedKeysGiveEveryTokenItsSingleTokenBits() {
         for (DType type : TYPES) {
-            for (int embd : type == DType.Q8_0 ? new int[] {32, 96, 320} : new int[] {7, 33, 96}) {
+            for (int embd : type.isQuantized() ? new int[] {32, 96, 320} : new int[] {7, 33, 96}) {
                 SplittableRandom rnd = new SplittableRandom(embd * 17L + type.ordinal());
                 Tensor key = matrix("key", type, TestTensors.gaussian(rnd, FFN * embd, 1 / Math.sqrt(embd)), embd);
                 Tensor valueT = matrix("valueT", type, TestTensors.gaussian(rnd, FFN * embd, 1 / Math.sqrt(FFN)), embd);

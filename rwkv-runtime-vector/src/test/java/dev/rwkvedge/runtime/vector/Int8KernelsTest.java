@@ -1,14 +1,11 @@
 package dev.rwkvedge.runtime.vector;
 
-import dev.rwkvedge.registry.KernelBackends;
 import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.tensor.DType;
 import dev.rwkvedge.tensor.GgmlBlocks;
 import dev.rwkvedge.tensor.Half;
 import dev.rwkvedge.tensor.Int8Rows;
 import dev.rwkvedge.tensor.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -30,28 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * weights within the quantization bound {@code |Δy_r| ≤ scale_r/2·Σ|x|}; sequence mode gives every token the bits of
  * the single-token product, and 2 or 3 threads the bits of 1. Q8_0 products stay within their bound too.
  */
-class Int8KernelsTest {
-    static KernelBackend scalar;
-    static VectorBackend vector1;
-    static VectorBackend vector2;
-    static VectorBackend vector3;
-
-    @BeforeAll
-    static void setUp() {
-        scalar = KernelBackends.create("scalar", 1);
-        vector1 = new VectorBackend(1, 0);
-        vector2 = new VectorBackend(2, 0);
-        vector3 = new VectorBackend(3, 0);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        scalar.close();
-        vector1.close();
-        vector2.close();
-        vector3.close();
-    }
-
+class Int8KernelsTest extends ScalarAndVector {
     private static float[] weights(SplittableRandom rnd, int rows, int cols) {
         float[] w = new float[rows * cols];
         for (int i = 0; i < w.length; i++) {

@@ -1,13 +1,9 @@
 package dev.rwkvedge.runtime.vector;
 
-import dev.rwkvedge.registry.KernelBackends;
-import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.tensor.DType;
 import dev.rwkvedge.tensor.Half;
 import dev.rwkvedge.tensor.Int8Rows;
 import dev.rwkvedge.tensor.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -21,33 +17,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@link VectorBackend#rowDots} and {@link VectorBackend#accumulateRows} (the sparse FFN's key and value rows) on
- * awkward widths (one element, one vector ±, odd, 2^k + 1; block types 1, 3, 7 and 25 blocks) and every row type:
+ * awkward widths (one element, one vector2 ±, odd, 2^k + 1; block types 1, 3, 7 and 25 blocks) and every row type:
  * each {@code rowDots} entry equals its row of the same backend's {@code matmul} bit for bit (for the scalar backend,
- * whose {@code rowDots} is the interface default, too), vector and scalar agree within a width-scaled float
+ * whose {@code rowDots} is the interface default, too), vector2 and scalar agree within a width-scaled float
  * tolerance, float and I8 rows match a float64 product computed here from the dequantized row; {@code accumulateRows}
  * of both backends matches a float64 sum of {@code coef·row} computed here, on top of a nonzero output at an offset.
  */
-class SelectedRowsTest {
+class SelectedRowsTest extends ScalarAndVector {
     private static final int ROWS = 13;
     private static final int[] FLOAT_COLS = {1, 7, 15, 16, 17, 33, 257, 768, 1031};
     private static final int[] BLOCK_COLS = {32, 96, 224, 800};
     private static final DType[] TYPES = {DType.F32, DType.F16, DType.BF16, DType.I8, DType.Q8_0, DType.Q4_0,
             DType.Q4_1, DType.Q5_0, DType.Q5_1};
-
-    static KernelBackend scalar;
-    static VectorBackend vector;
-
-    @BeforeAll
-    static void setUp() {
-        scalar = KernelBackends.create("scalar", 1);
-        vector = new VectorBackend(2, 0);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        scalar.close();
-        vector.close();
-    }
 
     private record Case(DType type, int cols) {
     }
@@ -93,13 +74,13 @@ class SelectedRowsTest {
                 System.arraycopy(TestTensors.gaussian(rnd, c.cols, 1), 0, x, xOff, c.cols);
                 float[] dense = new float[ROWS];
                 float[] denseScalar = new float[ROWS];
-                vector.matmul(w, x, xOff, dense, 0, 1);
+                vector2.matmul(w, x, xOff, dense, 0, 1);
                 scalar.matmul(w, x, xOff, denseScalar, 0, 1);
                 for (int[] sel : selections()) {
                     float[] got = new float[sel.length + 1];
                     float[] ref = new float[sel.length + 1];
                     got[sel.length] = 42f;
-                    vector.rowDots(w, sel, sel.length, x, xOff, got);
+                    vector2.rowDots(w, sel, sel.length, x, xOff, got);
                     scalar.rowDots(w, sel, sel.length, x, xOff, ref);
                     assertEquals(42f, got[sel.length], "wrote past count");
                     for (int s = 0; s < sel.length; s++) {
@@ -155,7 +136,7 @@ class SelectedRowsTest {
                     }
                     float[] got = start.clone();
                     float[] ref = start.clone();
-                    vector.accumulateRows(w, sel, coef, sel.length, got, outOff);
+                    vector2.accumulateRows(w, sel, coef, sel.length, got, outOff);
                     scalar.accumulateRows(w, sel, coef, sel.length, ref, outOff);
                     for (int i = 0; i < start.length; i++) {
                         if (i < outOff || i >= outOff + c.cols) {

@@ -1,12 +1,8 @@
 package dev.rwkvedge.runtime.vector;
 
-import dev.rwkvedge.registry.KernelBackends;
-import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.tensor.DType;
 import dev.rwkvedge.tensor.SignBits;
 import dev.rwkvedge.tensor.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -23,24 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * 16-lane mask (1, 7, 8, 9, 63, 64, 65, 127, 128, 200, 768, 1000), bits in 64-byte-aligned native memory as a mapped
  * file gives them and on the heap, with the activation at an offset.
  */
-class SignDotsTest {
+class SignDotsTest extends ScalarAndVector {
     private static final int ROWS = 301;
     private static final int[] COLS = {1, 7, 8, 9, 63, 64, 65, 127, 128, 200, 768, 1000};
-
-    static KernelBackend scalar;
-    static VectorBackend vector;
-
-    @BeforeAll
-    static void setUp() {
-        scalar = KernelBackends.create("scalar", 1);
-        vector = new VectorBackend(2, 0);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        scalar.close();
-        vector.close();
-    }
 
     @Test
     void scoresAreTheSumsOfTheSetColumns() {
@@ -69,7 +50,7 @@ class SignDotsTest {
                 for (Tensor t : new Tensor[] {heap, mapped}) {
                     float[] v = new float[ROWS];
                     float[] s = new float[ROWS];
-                    vector.signDots(t, cols, x, xOff, v);
+                    vector2.signDots(t, cols, x, xOff, v);
                     scalar.signDots(t, cols, x, xOff, s);
                     for (int j = 0; j < ROWS; j++) {
                         double exact = 0;
@@ -94,7 +75,7 @@ class SignDotsTest {
     void aTensorOfTheWrongShapeIsRefusedNamingIt() {
         Tensor bits = SignBits.tensor("blocks.3.ffn.predictor.sign", new byte[4 * 8], 64, 4);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> vector.signDots(bits, 65, new float[65], 0, new float[4]));
+                () -> vector2.signDots(bits, 65, new float[65], 0, new float[4]));
         assertTrue(e.getMessage().contains("blocks.3.ffn.predictor.sign"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> scalar.signDots(bits, 65, new float[65], 0, new float[4]));
         assertEquals(4, SignBits.checkShape(bits, 64));

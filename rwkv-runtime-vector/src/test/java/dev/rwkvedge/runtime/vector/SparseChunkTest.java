@@ -4,14 +4,11 @@ import dev.rwkvedge.operators.FfnTraffic;
 import dev.rwkvedge.operators.NeuronPredictor;
 import dev.rwkvedge.operators.PredictedSparseFfn;
 import dev.rwkvedge.operators.SparseWorkspace;
-import dev.rwkvedge.registry.KernelBackends;
 import dev.rwkvedge.spi.Footprint;
 import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.tensor.DType;
 import dev.rwkvedge.tensor.Int8Rows;
 import dev.rwkvedge.tensor.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -27,25 +24,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * on both backends and for every row type the operator takes; and the traffic account must show which path ran
  * (the dense pass counts the whole key matrix once per chunk).
  */
-class SparseChunkTest {
+class SparseChunkTest extends ScalarAndVector {
     private static final int FFN = 37;
     private static final DType[] TYPES = {DType.F32, DType.F16, DType.BF16, DType.I8, DType.Q8_0, DType.Q4_0,
             DType.Q4_1, DType.Q5_0, DType.Q5_1};
-
-    static KernelBackend scalar;
-    static VectorBackend vector;
-
-    @BeforeAll
-    static void setUp() {
-        scalar = KernelBackends.create("scalar", 1);
-        vector = new VectorBackend(2, 0);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        scalar.close();
-        vector.close();
-    }
 
     /** Selects neuron j of a token when j + (a hash of the token's first value) is not a multiple of 3: about 2/3. */
     private static final class EveryThird implements NeuronPredictor {
@@ -86,7 +68,7 @@ class SparseChunkTest {
                 SplittableRandom rnd = new SplittableRandom(embd * 17L + type.ordinal());
                 Tensor key = matrix("key", type, TestTensors.gaussian(rnd, FFN * embd, 1 / Math.sqrt(embd)), embd);
                 Tensor valueT = matrix("valueT", type, TestTensors.gaussian(rnd, FFN * embd, 1 / Math.sqrt(FFN)), embd);
-                for (KernelBackend backend : new KernelBackend[] {scalar, vector}) {
+                for (KernelBackend backend : new KernelBackend[] {scalar, vector2}) {
                     for (int n : new int[] {2, 3, 5}) {
                         check(backend, type, key, valueT, embd, n, rnd);
                     }
@@ -136,7 +118,7 @@ class SparseChunkTest {
         // Share 0.2: 3 tokens read 0.6 of the key matrix through rowDots, less than one dense pass.
         PredictedSparseFfn ffn = new PredictedSparseFfn(new EveryThird(), key, valueT, 0, Footprint.NONE, 0.2, 0.1);
         int n = 3;
-        ffn.apply(vector, TestTensors.gaussian(rnd, n * embd, 1), new float[n * embd], n, new float[n * FFN],
+        ffn.apply(vector2, TestTensors.gaussian(rnd, n * embd, 1), new float[n * embd], n, new float[n * FFN],
                 new float[0]);
         FfnTraffic t = ffn.traffic();
         assertEquals(t.predictedNeurons() * key.rowBytesWithScale() + t.activeNeurons() * valueT.rowBytesWithScale(),

@@ -1,12 +1,8 @@
 package dev.rwkvedge.runtime.vector;
 
-import dev.rwkvedge.registry.KernelBackends;
-import dev.rwkvedge.spi.KernelBackend;
 import dev.rwkvedge.tensor.ActivationQuant;
 import dev.rwkvedge.tensor.DType;
 import dev.rwkvedge.tensor.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -28,32 +24,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * differ only in how the block scales are summed; the sequence product must give every token the bits of the
  * single-token product, and 2 or 3 threads the bits of 1.
  */
-class VectorKernelsTest {
+class VectorKernelsTest extends ScalarAndVector {
     /** rows × cols for float types: single element, single vector ±, odd rows, 2^k + 1, not multiples of L. */
     private static final int[][] FLOAT_SHAPES = {{1, 1}, {1, 16}, {3, 15}, {7, 33}, {5, 257}, {4, 133}, {17, 768}, {9, 1031}};
     /** rows × cols for block types (cols a multiple of 32): one block, odd block counts, 2^k + 32. */
     private static final int[][] BLOCK_SHAPES = {{1, 32}, {7, 64}, {3, 96}, {5, 288}, {11, 800}, {2, 1056}};
-
-    static KernelBackend scalar;
-    static VectorBackend vector1;
-    static VectorBackend vector2;
-    static VectorBackend vector3;
-
-    @BeforeAll
-    static void setUp() {
-        scalar = KernelBackends.create("scalar", 1);
-        vector1 = new VectorBackend(1, 0);
-        vector2 = new VectorBackend(2, 0);
-        vector3 = new VectorBackend(3, 0);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        scalar.close();
-        vector1.close();
-        vector2.close();
-        vector3.close();
-    }
 
     static List<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();

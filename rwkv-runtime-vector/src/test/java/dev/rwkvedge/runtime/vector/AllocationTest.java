@@ -58,33 +58,10 @@ class AllocationTest {
                 weights = b.build();
             }
             RwkvModel model = RwkvModel.of(weights, backend, false);
-            Session s = model.newSession();
-            float[] logits = new float[spec.vocab()];
-            int token = 1;
-            for (int i = 0; i < WARMUP; i++) {
-                s.eval(token, logits);
-                token = (token * 31 + 7) % spec.vocab();
-            }
-            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long[] bytes = decodeAllocation(model.newSession(), spec.vocab(), backend);
+            long caller = bytes[0];
+            long worker = bytes[1];
             Thread[] workers = backend.pool().workers();
-            // JIT compilation runs in the background and lags on a loaded machine; until C2 has compiled a kernel,
-            // its vectors are boxed. So measure rounds until one is clean (or ROUNDS have passed) and keep the best.
-            long caller = Long.MAX_VALUE;
-            long worker = Long.MAX_VALUE;
-            for (int round = 0; round < ROUNDS && (caller >= 1024 || worker >= 1024); round++) {
-                long callerBefore = mx.getCurrentThreadAllocatedBytes();
-                long workersBefore = workerBytes(mx, workers);
-                for (int i = 0; i < MEASURED; i++) {
-                    s.eval(token, logits);
-                    token = (token * 31 + 7) % spec.vocab();
-                }
-                long c = (mx.getCurrentThreadAllocatedBytes() - callerBefore) / MEASURED;
-                long w = (workerBytes(mx, workers) - workersBefore) / MEASURED;
-                if (Math.max(c, w) < Math.max(caller, worker)) {
-                    caller = c;
-                    worker = w;
-                }
-            }
             System.out.printf("%s: %d bytes/token on the calling thread, %d bytes/token on %d worker(s)%n",
                     kind, caller, worker, workers.length);
             assertTrue(caller < 1024, kind + ": calling thread allocates " + caller + " bytes per token");
@@ -156,36 +133,48 @@ class AllocationTest {
             RwkvModel model = RwkvModel.of(weights, backend, false);
             assertTrue(model.memoryAccount().components().get(dev.rwkvedge.model.Component.PREDICTORS).resident() > 0,
                     "the FFNs must be bound as predicted-sparse");
-            Session s = model.newSession();
-            float[] logits = new float[spec.vocab()];
-            int token = 1;
-            for (int i = 0; i < WARMUP; i++) {
-                s.eval(token, logits);
-                token = (token * 31 + 7) % spec.vocab();
-            }
-            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            Thread[] workers = backend.pool().workers();
-            long caller = Long.MAX_VALUE;
-            long worker = Long.MAX_VALUE;
-            for (int round = 0; round < ROUNDS && (caller >= 1024 || worker >= 1024); round++) {
-                long callerBefore = mx.getCurrentThreadAllocatedBytes();
-                long workersBefore = workerBytes(mx, workers);
-                for (int i = 0; i < MEASURED; i++) {
-                    s.eval(token, logits);
-                    token = (token * 31 + 7) % spec.vocab();
-                }
-                long c = (mx.getCurrentThreadAllocatedBytes() - callerBefore) / MEASURED;
-                long w = (workerBytes(mx, workers) - workersBefore) / MEASURED;
-                if (Math.max(c, w) < Math.max(caller, worker)) {
-                    caller = c;
-                    worker = w;
-                }
-            }
+            long[] bytes = decodeAllocation(model.newSession(), spec.vocab(), backend);
+            long caller = bytes[0];
+            long worker = bytes[1];
             System.out.printf("predicted-sparse, %s predictor: %d bytes/token on the calling thread, %d on the workers%n",
                     predictorType, caller, worker);
             assertTrue(caller < 1024, predictorType + ": calling thread allocates " + caller + " bytes per token");
             assertTrue(worker < 1024, predictorType + ": workers allocate " + worker + " bytes per token");
         }
+    }
+
+    /**
+     * Bytes allocated per decoded token on the calling thread and on the backend's workers, after {@code WARMUP}
+     * tokens. JIT compilation runs in the background and lags on a loaded machine; until C2 has compiled a kernel,
+     * its vectors are boxed. So rounds of {@code MEASURED} tokens are measured until one is clean (or {@code ROUNDS}
+     * have passed) and the best is kept.
+     */
+    private static long[] decodeAllocation(Session s, int vocab, VectorBackend backend) {
+        float[] logits = new float[vocab];
+        int token = 1;
+        for (int i = 0; i < WARMUP; i++) {
+            s.eval(token, logits);
+            token = (token * 31 + 7) % vocab;
+        }
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        Thread[] workers = backend.pool().workers();
+        long caller = Long.MAX_VALUE;
+        long worker = Long.MAX_VALUE;
+        for (int round = 0; round < ROUNDS && (caller >= 1024 || worker >= 1024); round++) {
+            long callerBefore = mx.getCurrentThreadAllocatedBytes();
+            long workersBefore = workerBytes(mx, workers);
+            for (int i = 0; i < MEASURED; i++) {
+                s.eval(token, logits);
+                token = (token * 31 + 7) % vocab;
+            }
+            long c = (mx.getCurrentThreadAllocatedBytes() - callerBefore) / MEASURED;
+            long w = (workerBytes(mx, workers) - workersBefore) / MEASURED;
+            if (Math.max(c, w) < Math.max(caller, worker)) {
+                caller = c;
+                worker = w;
+            }
+        }
+        return new long[] {caller, worker};
     }
 
     private static long workerBytes(com.sun.management.ThreadMXBean mx, Thread[] workers) {

@@ -19,7 +19,6 @@ public final class SignNeuronPredictor implements NeuronPredictor {
     private final Tensor bits;
     private final int embd;
     private final int ffn;
-    private final int stride;
     private final double quantile;
     private final int keep;
 
@@ -32,7 +31,6 @@ public final class SignNeuronPredictor implements NeuronPredictor {
 
     /** @param bits the packed bits as an I8 tensor F × ⌈C/8⌉ (see {@link SignBits}), e.g. a view of the model file */
     public SignNeuronPredictor(Tensor bits, int embd, int ffn, double quantile) {
-        this.stride = SignBits.stride(embd);
         if (SignBits.checkShape(bits, embd) != ffn) {
             throw new IllegalArgumentException("sign bits have " + bits.rows() + " rows, expected " + ffn);
         }

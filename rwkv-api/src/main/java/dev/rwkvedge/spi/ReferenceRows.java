@@ -12,8 +12,8 @@ import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 
 /**
- * The default {@link KernelBackend#rowDots}, {@link KernelBackend#accumulateRows} and {@link KernelBackend#signDots}: plain loops with the scalar
- * backend's summation order (ascending index, float32), so a backend that keeps the defaults gives, row by row, the
+ * The default {@link KernelBackend#rowDots}, {@link KernelBackend#accumulateRows} and {@link KernelBackend#signDots}:
+ * plain loops with the scalar backend's summation order (ascending index, float32), so a backend that keeps the defaults gives, row by row, the
  * bits of its own reference {@code matmul}. Buffers are per thread and grow to the widest row seen, so decoding
  * allocates nothing once warm.
  */
@@ -111,7 +111,6 @@ final class ReferenceRows {
         }
     }
 
-    /** One thread's buffers: a dequantized row, the activation as the weight type needs it. */
     static void signDots(Tensor bits, int cols, float[] x, int xOff, float[] out) {
         SignBits.checkShape(bits, cols);
         Objects.checkFromIndexSize(xOff, cols, x.length);
@@ -123,6 +122,9 @@ final class ReferenceRows {
         SignBits.scores(bits.data(), bits.rows(), cols, x, xOff, s.lut, out);
     }
 
+    /**
+     * One thread's buffers: a dequantized row, the activation as the weight type needs it, the sign predictor's table.
+     */
     private static final class Scratch {
         float[] lut = new float[0];
         float[] row = new float[0];

@@ -36,43 +36,10 @@ final class SignDots {
     private SignDots() {
     }
 
-    /** The score of the row at byte {@code base} of {@code bits} with {@code cols} columns. */
-    static float row(MemorySegment bits, long base, int cols, float[] x, int xOff) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        int c = 0;
-        for (; c + 64 <= cols; c += 64) {
-            long word = bits.get(I64, base + (c >>> 3));
-            for (int k = 0; k < 64; k += 4 * L) {
-                int xo = xOff + c + k;
-                a0 = a0.add(FloatVector.fromArray(F, x, xo), VectorMask.fromLong(F, word >>> k));
-                a1 = a1.add(FloatVector.fromArray(F, x, xo + L), VectorMask.fromLong(F, word >>> (k + L)));
-                a2 = a2.add(FloatVector.fromArray(F, x, xo + 2 * L), VectorMask.fromLong(F, word >>> (k + 2 * L)));
-                a3 = a3.add(FloatVector.fromArray(F, x, xo + 3 * L), VectorMask.fromLong(F, word >>> (k + 3 * L)));
-            }
-        }
-        FloatVector s = a0.add(a1).add(a2.add(a3));
-        s = s.add(s.rearrange(ROT_HALF));
-        s = s.add(s.rearrange(ROT_QUARTER));
-        s = s.add(s.rearrange(ROT_EIGHTH));
-        if (L >= 16) {
-            s = s.add(s.rearrange(ROT_SIXTEENTH));
-        }
-        float sum = s.lane(0);
-        for (; c < cols; c++) {
-            if ((bits.get(ValueLayout.JAVA_BYTE, base + (c >>> 3)) >>> (c & 7) & 1) != 0) {
-                sum += x[xOff + c];
-            }
-        }
-        return sum;
-    }
-
     /**
-     * Rows at bytes {@code base0} and {@code base1} in one pass, each with the bits of {@link #row}: the two rows share
-     * the activation loads, and their eight accumulators are eight independent add chains (one row's four chains
-     * leave the adder waiting on its four-cycle latency).
+     * Rows at bytes {@code base0} and {@code base1} in one pass: the two rows share the activation loads, and their
+     * eight accumulators are eight independent add chains (one row's four chains leave the adder waiting on its
+     * four-cycle latency). Each row's sum is the same whatever its partner, so a lone row is passed as both.
      */
     static void rows2(MemorySegment bits, long base0, long base1, int cols, float[] x, int xOff, float[] out, int o0,
                       int o1) {
@@ -165,7 +132,7 @@ final class SignDots {
                 rows2(bits, j * stride, (j + 1) * stride, cols, x, xOff, out, j, j + 1);
             }
             if (j < to) {
-                out[j] = row(bits, j * stride, cols, x, xOff);
+                rows2(bits, j * stride, j * stride, cols, x, xOff, out, j, j);
             }
         }
     }

@@ -70,19 +70,27 @@ final class VectorBackend implements KernelBackend {
         job.prepare(w, x, xOff, out, outOff, n);
         try {
             long rowBytes = job.rowBytes();
-            if (threads == 1 || rows * rowBytes < minParallelBytes) {
-                job.run(0, rows, job.stage);
-            } else {
-                int grain = (int) Math.max(1, Math.min(rows, GRAIN_BYTES / Math.max(1, rowBytes * n)));
-                if (n > 1) {
-                    // Whole row groups: sequence mode stages RowStage.ROWS rows at a time.
-                    grain = Math.min(rows, (grain + RowStage.ROWS - 1) / RowStage.ROWS * RowStage.ROWS);
-                }
-                pool.run(job, rows, grain, job.stage);
-            }
+            // Whole row groups in sequence mode: it stages RowStage.ROWS rows at a time.
+            runRows(job, rows, rowBytes, rowBytes * n, n > 1 ? RowStage.ROWS : 1, job.stage);
         } finally {
             job.clear();
         }
+    }
+
+    /**
+     * Runs {@code task} over rows {@code [0, rows)}: on the calling thread when this backend has one thread or the
+     * rows hold fewer than {@code minParallelBytes} of weights, else on the pool in grains of about
+     * {@link #GRAIN_BYTES} of work ({@code workBytesPerRow} a row), rounded up to a multiple of {@code rowMultiple}.
+     */
+    private void runRows(WorkerPool.Task task, int rows, long rowBytes, long workBytesPerRow, int rowMultiple,
+                         RowStage stage) {
+        if (threads == 1 || rows * rowBytes < minParallelBytes) {
+            task.run(0, rows, stage);
+            return;
+        }
+        int grain = (int) Math.max(1, Math.min(rows, GRAIN_BYTES / Math.max(1, workBytesPerRow)));
+        grain = Math.min(rows, (grain + rowMultiple - 1) / rowMultiple * rowMultiple);
+        pool.run(task, rows, grain, stage);
     }
 
     /**
@@ -131,13 +139,7 @@ final class VectorBackend implements KernelBackend {
         SignDots.Job job = signJobs.get();
         job.prepare(bits.data(), cols, x, xOff, out);
         try {
-            long rowBytes = bits.rowBytes();
-            if (threads == 1 || rows * rowBytes < minParallelBytes) {
-                job.run(0, rows, null);
-            } else {
-                int grain = (int) Math.max(1, Math.min(rows, GRAIN_BYTES / Math.max(1, rowBytes)));
-                pool.run(job, rows, grain, jobs.get().stage);
-            }
+            runRows(job, rows, bits.rowBytes(), bits.rowBytes(), 1, jobs.get().stage);
         } finally {
             job.clear();
         }

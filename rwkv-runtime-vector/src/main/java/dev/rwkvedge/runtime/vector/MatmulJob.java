@@ -61,6 +61,8 @@ final class MatmulJob implements WorkerPool.Task {
     private float[] out;
     private int outOff;
     private int n;
+    /** {@link VectorBackend#rowDots}: the rows to compute (the task's range indexes this list), else null. */
+    private int[] listed;
 
     /** Binds the arguments and prepares the activation for {@code w}'s type. */
     void prepare(Tensor w, float[] x, int xOff, float[] out, int outOff, int n) {
@@ -158,6 +160,7 @@ final class MatmulJob implements WorkerPool.Task {
 
     /** Drops the references to the caller's arrays and the weights once the product is done. */
     void clear() {
+        listed = null;
         seg = null;
         scales = null;
         x = null;
@@ -172,8 +175,20 @@ final class MatmulJob implements WorkerPool.Task {
         return rowBytes;
     }
 
+    /**
+     * Turns this single-token job into {@link VectorBackend#rowDots}: the task's range then indexes {@code idx}, and
+     * entry {@code s} goes to {@code out[outOff + s]}.
+     */
+    void listRows(int[] idx) {
+        this.listed = idx;
+    }
+
     @Override
     public void run(int from, int to, RowStage st) {
+        if (listed != null) {
+            listedRows(from, to);
+            return;
+        }
         switch (type) {
             case F32 -> rowsFloat(from, to);
             case I8 -> {
@@ -302,15 +317,17 @@ final class MatmulJob implements WorkerPool.Task {
     }
 
     /**
-     * {@link VectorBackend#rowDots}: the listed rows of a single-token product ({@link #prepare} with {@code n = 1}
-     * and the caller's result array as {@code out}), result {@code s} into {@code out[outOff + s]}. Listed rows are
+     * {@link VectorBackend#rowDots}: entries {@code [from, to)} of the listed rows of a single-token product
+     * ({@link #prepare} with {@code n = 1} and the caller's result array as {@code out}, then {@link #listRows}),
+     * result {@code s} into {@code out[outOff + s]}. Listed rows are
      * computed in pairs through the same paired kernels as {@link #rowsFloat}, {@link #rowsInt8} and
      * {@link #rowsBlocks} (each row of a pair has the bits it has alone), so every entry equals the {@code matmul}
      * entry of its row bit for bit.
      */
-    void listedRows(int[] idx, int count) {
-        int s = 0;
-        for (; s + 1 < count; s += 2) {
+    private void listedRows(int from, int to) {
+        int[] idx = listed;
+        int s = from;
+        for (; s + 1 < to; s += 2) {
             int r0 = Objects.checkIndex(idx[s], rows);
             int r1 = Objects.checkIndex(idx[s + 1], rows);
             long b0 = r0 * rowBytes;
@@ -334,7 +351,7 @@ final class MatmulJob implements WorkerPool.Task {
                 default -> throw new IllegalStateException(type.toString());
             }
         }
-        if (s < count) {
+        if (s < to) {
             int r = Objects.checkIndex(idx[s], rows);
             long b = r * rowBytes;
             out[outOff + s] = switch (type) {

@@ -21,25 +21,35 @@ final class VectorBackend implements KernelBackend {
      */
     static final long DEFAULT_MIN_PARALLEL_BYTES = 64 * 1024;
     /** Rows per grain: about this many weight bytes, so that grains outnumber threads and stream sequentially. */
-    private static final long GRAIN_BYTES = 32 * 1024;
+    static final long DEFAULT_GRAIN_BYTES = 32 * 1024;
 
     private final int threads;
     private final long minParallelBytes;
+    private final long grainBytes;
     private final WorkerPool pool;
     private final ThreadLocal<MatmulJob> jobs = ThreadLocal.withInitial(MatmulJob::new);
     private final ThreadLocal<SignDots.Job> signJobs = ThreadLocal.withInitial(SignDots.Job::new);
 
     VectorBackend(int threads) {
-        this(threads, DEFAULT_MIN_PARALLEL_BYTES);
+        this(threads, DEFAULT_MIN_PARALLEL_BYTES, DEFAULT_GRAIN_BYTES);
     }
 
     /** @param minParallelBytes products below this size run on the calling thread (tests pass 0 to force the pool) */
     VectorBackend(int threads, long minParallelBytes) {
+        this(threads, minParallelBytes, DEFAULT_GRAIN_BYTES);
+    }
+
+    /**
+     * @param minParallelBytes products below this size run on the calling thread
+     * @param grainBytes       work per grain (tests pass 1 so that even their small products split into many grains)
+     */
+    VectorBackend(int threads, long minParallelBytes, long grainBytes) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
         this.threads = threads;
         this.minParallelBytes = minParallelBytes;
+        this.grainBytes = grainBytes;
         this.pool = new WorkerPool(threads, "rwkv-vector");
     }
 
@@ -80,7 +90,7 @@ final class VectorBackend implements KernelBackend {
     /**
      * Runs {@code task} over rows {@code [0, rows)}: on the calling thread when this backend has one thread or the
      * rows hold fewer than {@code minParallelBytes} of weights, else on the pool in grains of about
-     * {@link #GRAIN_BYTES} of work ({@code workBytesPerRow} a row), rounded up to a multiple of {@code rowMultiple}.
+     * {@code grainBytes} of work ({@code workBytesPerRow} a row), rounded up to a multiple of {@code rowMultiple}.
      */
     private void runRows(WorkerPool.Task task, int rows, long rowBytes, long workBytesPerRow, int rowMultiple,
                          RowStage stage) {
@@ -88,15 +98,15 @@ final class VectorBackend implements KernelBackend {
             task.run(0, rows, stage);
             return;
         }
-        int grain = (int) Math.max(1, Math.min(rows, GRAIN_BYTES / Math.max(1, workBytesPerRow)));
+        int grain = (int) Math.max(1, Math.min(rows, grainBytes / Math.max(1, workBytesPerRow)));
         grain = Math.min(rows, (grain + rowMultiple - 1) / rowMultiple * rowMultiple);
         pool.run(task, rows, grain, stage);
     }
 
     /**
-     * The listed rows of a single-token product on the calling thread (a sparse FFN lists a few hundred rows: less
-     * work than waking the pool), through the paired kernels of {@link #matmul}, so each entry has its row's
-     * {@code matmul} bits.
+     * The listed rows of a single-token product through the paired kernels of {@link #matmul}, so each entry has its
+     * row's {@code matmul} bits; split over the workers like a product (a sparse FFN lists hundreds to thousands of
+     * rows, a megabyte of a 169M-class layer), on the calling thread below {@code minParallelBytes}.
      */
     @Override
     public void rowDots(Tensor w, int[] rows, int count, float[] x, int xOff, float[] out) {
@@ -107,14 +117,21 @@ final class VectorBackend implements KernelBackend {
         }
         MatmulJob job = jobs.get();
         job.prepare(w, x, xOff, out, 0, 1);
+        job.listRows(rows);
         try {
-            job.listedRows(rows, count);
+            long rowBytes = job.rowBytes();
+            runRows(job, count, rowBytes, rowBytes, 2, job.stage);
         } finally {
             job.clear();
         }
     }
 
-    /** Lanewise FMA per row on the calling thread ({@link RowAccumulate}). */
+    /**
+     * Lanewise FMA per row on the calling thread ({@link RowAccumulate}). Splitting the output columns over the
+     * workers (same bits on any thread count) measured slower on the 169M-class edge model, 2 threads: decode
+     * 11.5-12.2 against 11.7 ms/token in halves, 15.1-15.7 in slices of 128 columns, prefill 139-156 against 161-163
+     * tokens/s: each worker then fetches a fraction of every active row, and the rows are scattered.
+     */
     @Override
     public void accumulateRows(Tensor w, int[] rows, float[] coef, int count, float[] out, int outOff) {
         Objects.checkFromIndexSize(outOff, w.cols(), out.length);

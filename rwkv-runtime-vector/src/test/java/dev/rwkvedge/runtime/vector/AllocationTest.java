@@ -70,8 +70,9 @@ class AllocationTest {
     }
 
     /**
-     * The sparse FFN's row products ({@link VectorBackend#rowDots}, {@link VectorBackend#accumulateRows}, on the
-     * calling thread) allocate nothing once warm: no boxed vectors, no per-call buffers.
+     * The sparse FFN's row products ({@link VectorBackend#rowDots}, on the pool from 64 KiB of listed rows, so here
+     * for F32 and F16; {@link VectorBackend#accumulateRows}) allocate nothing on the calling thread once warm: no
+     * boxed vectors, no per-call buffers.
      */
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "Q8_0", "I8"})

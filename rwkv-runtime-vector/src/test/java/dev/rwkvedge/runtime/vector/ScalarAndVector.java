@@ -7,8 +7,9 @@ import org.junit.jupiter.api.BeforeAll;
 
 /**
  * Base of the tests that hold the vector backend against the scalar reference: the {@code scalar} backend and
- * {@code vector} backends on 1, 2 and 3 threads, each sending every product to its worker pool (no minimum size), so
- * that the row split and the pool run even for the small matrices of a test. Opened once per test class.
+ * {@code vector} backends on 1, 2 and 3 threads, each sending every product to its worker pool (no minimum size) in
+ * the smallest grains (one row, or one unit of columns, per claim), so that the split and the pool run even for the
+ * small matrices of a test. Opened once per test class.
  */
 abstract class ScalarAndVector {
     static KernelBackend scalar;
@@ -19,9 +20,9 @@ abstract class ScalarAndVector {
     @BeforeAll
     static void openBackends() {
         scalar = KernelBackends.create("scalar", 1);
-        vector1 = new VectorBackend(1, 0);
-        vector2 = new VectorBackend(2, 0);
-        vector3 = new VectorBackend(3, 0);
+        vector1 = new VectorBackend(1, 0, 1);
+        vector2 = new VectorBackend(2, 0, 1);
+        vector3 = new VectorBackend(3, 0, 1);
     }
 
     @AfterAll

@@ -78,9 +78,11 @@ class SelectedRowsTest extends ScalarAndVector {
                 scalar.matmul(w, x, xOff, denseScalar, 0, 1);
                 for (int[] sel : selections()) {
                     float[] got = new float[sel.length + 1];
+                    float[] got3 = new float[sel.length + 1];
                     float[] ref = new float[sel.length + 1];
                     got[sel.length] = 42f;
                     vector2.rowDots(w, sel, sel.length, x, xOff, got);
+                    vector3.rowDots(w, sel, sel.length, x, xOff, got3);
                     scalar.rowDots(w, sel, sel.length, x, xOff, ref);
                     assertEquals(42f, got[sel.length], "wrote past count");
                     for (int s = 0; s < sel.length; s++) {
@@ -88,6 +90,8 @@ class SelectedRowsTest extends ScalarAndVector {
                         String at = c + " row " + r;
                         assertEquals(Float.floatToRawIntBits(dense[r]), Float.floatToRawIntBits(got[s]),
                                 at + ": vector rowDots " + got[s] + " vs matmul " + dense[r]);
+                        assertEquals(Float.floatToRawIntBits(dense[r]), Float.floatToRawIntBits(got3[s]),
+                                at + ": 3-thread vector rowDots " + got3[s] + " vs matmul " + dense[r]);
                         assertEquals(Float.floatToRawIntBits(denseScalar[r]), Float.floatToRawIntBits(ref[s]),
                                 at + ": scalar rowDots " + ref[s] + " vs matmul " + denseScalar[r]);
                         double mag = TestTensors.magnitude(w, r, x, xOff);

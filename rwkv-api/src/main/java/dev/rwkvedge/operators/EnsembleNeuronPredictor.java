@@ -40,17 +40,43 @@ public final class EnsembleNeuronPredictor implements NeuronPredictor {
         int na = mlp.select(backend, x, xOff, selected, ws);
         int[] b = ws.other;
         int nb = sign.select(backend, x, xOff, b, ws);
-        int[] a = ws.merge;
-        System.arraycopy(selected, 0, a, 0, na);
+        System.arraycopy(selected, 0, ws.merge, 0, na);
+        return combine(ws.merge, na, b, 0, nb, selected, 0);
+    }
+
+    /** Both predictors over the whole chunk ({@link NeuronPredictor#selectChunk}), then per token as {@link #select}. */
+    @Override
+    public void selectChunk(KernelBackend backend, float[] x, int cols, int n, int ffn, int[] selected, int[] counts,
+                            SparseWorkspace ws) {
+        if (n == 1) {
+            NeuronPredictor.super.selectChunk(backend, x, cols, n, ffn, selected, counts, ws);
+            return;
+        }
+        ws.ensureChunk(n, ffn);
+        int[] other = ws.chunkOther;
+        int[] otherCounts = ws.chunkOtherCounts;
+        mlp.selectChunk(backend, x, cols, n, ffn, selected, counts, ws);
+        sign.selectChunk(backend, x, cols, n, ffn, other, otherCounts, ws);
+        for (int t = 0; t < n; t++) {
+            System.arraycopy(selected, t * ffn, ws.merge, 0, counts[t]);
+            counts[t] = combine(ws.merge, counts[t], other, t * ffn, otherCounts[t], selected, t * ffn);
+        }
+    }
+
+    /**
+     * Merges the ascending lists {@code a[0..na)} and {@code b[bo..bo+nb)} by the rule into {@code out[oo..]}, returns
+     * the length.
+     */
+    private int combine(int[] a, int na, int[] b, int bo, int nb, int[] out, int oo) {
         int i = 0;
         int j = 0;
         int n = 0;
         if (rule == Rule.OR) {
             while (i < na || j < nb) {
                 int va = i < na ? a[i] : Integer.MAX_VALUE;
-                int vb = j < nb ? b[j] : Integer.MAX_VALUE;
+                int vb = j < nb ? b[bo + j] : Integer.MAX_VALUE;
                 int v = Math.min(va, vb);
-                selected[n++] = v;
+                out[oo + n++] = v;
                 if (va == v) {
                     i++;
                 }
@@ -60,11 +86,11 @@ public final class EnsembleNeuronPredictor implements NeuronPredictor {
             }
         } else {
             while (i < na && j < nb) {
-                if (a[i] == b[j]) {
-                    selected[n++] = a[i];
+                if (a[i] == b[bo + j]) {
+                    out[oo + n++] = a[i];
                     i++;
                     j++;
-                } else if (a[i] < b[j]) {
+                } else if (a[i] < b[bo + j]) {
                     i++;
                 } else {
                     j++;

@@ -127,6 +127,39 @@ public final class MlpNeuronPredictor implements NeuronPredictor {
         return n;
     }
 
+    /**
+     * Both products for the whole chunk ({@code matmul} with n tokens: P1 and P2 read once, and sequence mode gives
+     * each token the bits of its single-token product), then the bias and the threshold per token as {@link #select}.
+     */
+    @Override
+    public void selectChunk(KernelBackend backend, float[] x, int cols, int n, int ffn, int[] selected, int[] counts,
+                            SparseWorkspace ws) {
+        if (threshold <= 0 || threshold >= 1 || n == 1) {
+            NeuronPredictor.super.selectChunk(backend, x, cols, n, ffn, selected, counts, ws);
+            return;
+        }
+        ws.ensureChunk(n, this.ffn);
+        float[] h = ws.chunkHidden(n * rank);
+        float[] z = ws.chunkScores;
+        backend.matmul(p1, x, 0, h, 0, n);
+        for (int k = 0; k < n * rank; k++) {
+            h[k] = h[k] > 0 ? h[k] : 0;
+        }
+        backend.matmul(p2, h, 0, z, 0, n);
+        for (int t = 0; t < n; t++) {
+            int row = t * this.ffn;
+            int out = t * ffn;
+            int count = 0;
+            for (int j = 0; j < this.ffn; j++) {
+                float logit = z[row + j] + bias[j];
+                if (logit > logitThreshold) {
+                    selected[out + count++] = j;
+                }
+            }
+            counts[t] = count;
+        }
+    }
+
     /** P1 and P2 as stored (with any row scales) and the F32 bias. */
     @Override
     public long bytesPerToken() {

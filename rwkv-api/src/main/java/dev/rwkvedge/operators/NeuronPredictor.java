@@ -16,6 +16,21 @@ public interface NeuronPredictor {
      */
     int select(KernelBackend backend, float[] x, int xOff, int[] selected, SparseWorkspace ws);
 
+    /**
+     * Sequence mode: the selections of {@code n} tokens at {@code x[t·cols ..]} ({@code cols} = the model width),
+     * token t's neurons in ascending order into {@code selected[t·ffn ..]} and their number into {@code counts[t]}:
+     * exactly what {@link #select} gives each token alone, while the predictor's weights can be read once for the
+     * chunk. The default calls {@link #select} token by token.
+     */
+    default void selectChunk(KernelBackend backend, float[] x, int cols, int n, int ffn, int[] selected, int[] counts,
+                             SparseWorkspace ws) {
+        for (int t = 0; t < n; t++) {
+            int count = select(backend, x, t * cols, ws.single, ws);
+            System.arraycopy(ws.single, 0, selected, t * ffn, count);
+            counts[t] = count;
+        }
+    }
+
     /** Predictor bytes read per token (for the bytes-touched account). */
     long bytesPerToken();
 }

@@ -82,6 +82,27 @@ public final class SignNeuronPredictor implements NeuronPredictor {
         return TopK.select(ws.scores, ffn, keep, ws.select, selected);
     }
 
+    /**
+     * The scores of the whole chunk in one {@link KernelBackend#signDots} call (each row of bits read once, each
+     * token's scores the bits of its single-token call), then the top {@code keep} per token as {@link #select}.
+     */
+    @Override
+    public void selectChunk(KernelBackend backend, float[] x, int cols, int n, int ffn, int[] selected, int[] counts,
+                            SparseWorkspace ws) {
+        if (keep >= this.ffn || keep == 0 || n == 1) {
+            NeuronPredictor.super.selectChunk(backend, x, cols, n, ffn, selected, counts, ws);
+            return;
+        }
+        ws.ensureChunk(n, this.ffn);
+        backend.signDots(bits, embd, x, 0, ws.chunkScores, n);
+        for (int t = 0; t < n; t++) {
+            System.arraycopy(ws.chunkScores, t * this.ffn, ws.scores, 0, this.ffn);
+            int count = TopK.select(ws.scores, this.ffn, keep, ws.select, ws.single);
+            System.arraycopy(ws.single, 0, selected, t * ffn, count);
+            counts[t] = count;
+        }
+    }
+
     @Override
     public long bytesPerToken() {
         return bits.byteSize();

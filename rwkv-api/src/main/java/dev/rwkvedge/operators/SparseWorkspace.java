@@ -15,6 +15,19 @@ public final class SparseWorkspace {
     final float[] dots;
     final int[] active;
     final float[] coef;
+    /** A single token's selection inside {@link NeuronPredictor#selectChunk}. */
+    final int[] single;
+    /*
+     * Sequence mode (a chunk of n tokens), grown on the first chunk; single-token decoding never touches them:
+     * the chunk's selections (n × F) and counts, a second predictor's selections for the ensemble (n × F), the
+     * predictors' scores (n × F) and the MLP's hidden layer (n × h).
+     */
+    int[] chunkSelected = new int[0];
+    int[] chunkCounts = new int[0];
+    int[] chunkOther = new int[0];
+    int[] chunkOtherCounts = new int[0];
+    float[] chunkScores = new float[0];
+    float[] chunkHidden = new float[0];
 
     public SparseWorkspace(int embd, int ffn, int mlpRank) {
         scores = new float[ffn];
@@ -26,5 +39,28 @@ public final class SparseWorkspace {
         dots = new float[ffn];
         active = new int[ffn];
         coef = new float[ffn];
+        single = new int[ffn];
+    }
+
+    /** Sizes the selection and score buffers of sequence mode for {@code n} tokens of {@code ffn} neurons. */
+    void ensureChunk(int n, int ffn) {
+        int len = n * ffn;
+        if (chunkSelected.length < len) {
+            chunkSelected = new int[len];
+            chunkOther = new int[len];
+            chunkScores = new float[len];
+        }
+        if (chunkCounts.length < n) {
+            chunkCounts = new int[n];
+            chunkOtherCounts = new int[n];
+        }
+    }
+
+    /** {@link #chunkHidden}, at least {@code len} floats. */
+    float[] chunkHidden(int len) {
+        if (chunkHidden.length < len) {
+            chunkHidden = new float[len];
+        }
+        return chunkHidden;
     }
 }

@@ -86,6 +86,17 @@ public interface KernelBackend extends AutoCloseable {
     }
 
     /**
+     * {@link #signDots} for {@code n} tokens at {@code x[xOff + t·cols ..]}, token t's scores into
+     * {@code out[t·rows ..]} ({@code rows} = the rows of {@code bits}): each token gets exactly the bits of this
+     * backend's single-token call (sequence mode equals serial mode), while each row of bits can be read once for
+     * the chunk. The default is the reference, one token after the other; a backend that overrides the single-token
+     * method must override this one too.
+     */
+    default void signDots(Tensor bits, int cols, float[] x, int xOff, float[] out, int n) {
+        ReferenceRows.signDots(bits, cols, x, xOff, out, n);
+    }
+
+    /**
      * LayerNorm of {@code len} elements, as ggml_norm: mean and variance accumulated in double, population
      * variance, then {@code (x−μ)·(1/√(σ²+eps))·weight + bias} in float.
      */

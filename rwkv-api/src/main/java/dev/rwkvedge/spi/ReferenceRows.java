@@ -12,7 +12,8 @@ import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 
 /**
- * The default {@link KernelBackend#rowDots}, {@link KernelBackend#accumulateRows} and {@link KernelBackend#signDots}:
+ * The default {@link KernelBackend#rowDots}, {@link KernelBackend#accumulateRows} and {@link KernelBackend#signDots}
+ * (one token or a chunk):
  * plain loops with the scalar backend's summation order (ascending index, float32), so a backend that keeps the defaults gives, row by row, the
  * bits of its own reference {@code matmul}. Buffers are per thread and grow to the widest row seen, so decoding
  * allocates nothing once warm.
@@ -112,14 +113,21 @@ final class ReferenceRows {
     }
 
     static void signDots(Tensor bits, int cols, float[] x, int xOff, float[] out) {
-        SignBits.checkShape(bits, cols);
-        Objects.checkFromIndexSize(xOff, cols, x.length);
+        signDots(bits, cols, x, xOff, out, 1);
+    }
+
+    static void signDots(Tensor bits, int cols, float[] x, int xOff, float[] out, int n) {
+        int rows = SignBits.checkShape(bits, cols);
+        Objects.checkFromIndexSize(xOff, (long) n * cols, x.length);
+        Objects.checkFromIndexSize(0, (long) n * rows, out.length);
         Scratch s = SCRATCH.get();
         int need = SignBits.tableSize(cols);
         if (s.lut.length < need) {
             s.lut = new float[need];
         }
-        SignBits.scores(bits.data(), bits.rows(), cols, x, xOff, s.lut, out);
+        for (int t = 0; t < n; t++) {
+            SignBits.scores(bits.data(), rows, cols, x, xOff + t * cols, s.lut, out, t * rows);
+        }
     }
 
     /**

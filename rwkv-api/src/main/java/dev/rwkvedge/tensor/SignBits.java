@@ -67,6 +67,12 @@ public final class SignBits {
      * using {@code lut} (at least {@link #tableSize} floats) as the table.
      */
     public static void scores(MemorySegment bits, int rows, int cols, float[] x, int xOff, float[] lut, float[] out) {
+        scores(bits, rows, cols, x, xOff, lut, out, 0);
+    }
+
+    /** {@link #scores(MemorySegment, int, int, float[], int, float[], float[])} into {@code out[outOff ..]}. */
+    public static void scores(MemorySegment bits, int rows, int cols, float[] x, int xOff, float[] lut, float[] out,
+                              int outOff) {
         int stride = stride(cols);
         for (int b = 0; b < stride; b++) {
             int base = b * 256;
@@ -82,7 +88,7 @@ public final class SignBits {
             for (int b = 0; b < stride; b++) {
                 s += lut[b * 256 + (bits.get(ValueLayout.JAVA_BYTE, row + b) & 0xff)];
             }
-            out[j] = s;
+            out[outOff + j] = s;
         }
     }
 }

@@ -101,22 +101,29 @@ final class SignDots {
         out[o1] = sum1;
     }
 
-    /** One {@code signDots} call's arguments and its row loop, reused by the calling thread. */
+    /**
+     * One {@code signDots} call's arguments and its row loop, reused by the calling thread. For a chunk of tokens
+     * each pair of rows is run against every token before the next pair, so its bits are read from memory once.
+     */
     static final class Job implements WorkerPool.Task {
         private MemorySegment bits;
         private long stride;
         private int cols;
+        private int rows;
         private float[] x;
         private int xOff;
         private float[] out;
+        private int n;
 
-        void prepare(MemorySegment bits, int cols, float[] x, int xOff, float[] out) {
+        void prepare(MemorySegment bits, int rows, int cols, float[] x, int xOff, float[] out, int n) {
             this.bits = bits;
             this.stride = SignBits.stride(cols);
+            this.rows = rows;
             this.cols = cols;
             this.x = x;
             this.xOff = xOff;
             this.out = out;
+            this.n = n;
         }
 
         void clear() {
@@ -129,10 +136,16 @@ final class SignDots {
         public void run(int from, int to, RowStage stage) {
             int j = from;
             for (; j + 1 < to; j += 2) {
-                rows2(bits, j * stride, (j + 1) * stride, cols, x, xOff, out, j, j + 1);
+                for (int t = 0; t < n; t++) {
+                    int o = t * rows + j;
+                    rows2(bits, j * stride, (j + 1) * stride, cols, x, xOff + t * cols, out, o, o + 1);
+                }
             }
             if (j < to) {
-                rows2(bits, j * stride, j * stride, cols, x, xOff, out, j, j);
+                for (int t = 0; t < n; t++) {
+                    int o = t * rows + j;
+                    rows2(bits, j * stride, j * stride, cols, x, xOff + t * cols, out, o, o);
+                }
             }
         }
     }

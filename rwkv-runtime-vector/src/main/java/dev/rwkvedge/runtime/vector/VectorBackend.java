@@ -145,18 +145,27 @@ final class VectorBackend implements KernelBackend {
     }
 
     /**
-     * Masked adds per row ({@link SignDots}), rows split over the workers in grains of about {@code GRAIN_BYTES} of
+     * Masked adds per row ({@link SignDots}), rows split over the workers in grains of about {@code grainBytes} of
      * bits; small matrices run on the calling thread.
      */
     @Override
     public void signDots(Tensor bits, int cols, float[] x, int xOff, float[] out) {
+        signDots(bits, cols, x, xOff, out, 1);
+    }
+
+    /** {@link #signDots(Tensor, int, float[], int, float[])} for a chunk: each pair of rows against every token. */
+    @Override
+    public void signDots(Tensor bits, int cols, float[] x, int xOff, float[] out, int n) {
         int rows = SignBits.checkShape(bits, cols);
-        Objects.checkFromIndexSize(xOff, cols, x.length);
-        Objects.checkFromIndexSize(0, rows, out.length);
+        Objects.checkFromIndexSize(xOff, (long) n * cols, x.length);
+        Objects.checkFromIndexSize(0, (long) n * rows, out.length);
+        if (n <= 0) {
+            return;
+        }
         SignDots.Job job = signJobs.get();
-        job.prepare(bits.data(), cols, x, xOff, out);
+        job.prepare(bits.data(), rows, cols, x, xOff, out, n);
         try {
-            runRows(job, rows, bits.rowBytes(), bits.rowBytes(), 1, jobs.get().stage);
+            runRows(job, rows, bits.rowBytes(), bits.rowBytes() * n, 2, jobs.get().stage);
         } finally {
             job.clear();
         }

@@ -17,7 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@link VectorBackend#signDots} (masked adds on the worker pool) and the scalar backend's reference (the byte table
  * of {@link SignBits}) against a float64 sum computed here bit by bit, on widths around the 64-column word and the
  * 16-lane mask (1, 7, 8, 9, 63, 64, 65, 127, 128, 200, 768, 1000), bits in 64-byte-aligned native memory as a mapped
- * file gives them and on the heap, with the activation at an offset.
+ * file gives them and on the heap, with the activation at an offset; and the chunk form ({@code n} tokens) against the
+ * single-token calls, bit for bit.
  */
 class SignDotsTest extends ScalarAndVector {
     private static final int ROWS = 301;
@@ -65,6 +66,42 @@ class SignDotsTest extends ScalarAndVector {
                         String at = "cols " + cols + " row " + j + (t == heap ? " heap" : " native");
                         assertTrue(Math.abs(v[j] - exact) <= tol, at + ": vector " + v[j] + " vs exact " + exact);
                         assertTrue(Math.abs(s[j] - exact) <= tol, at + ": scalar " + s[j] + " vs exact " + exact);
+                    }
+                }
+            }
+        }
+    }
+
+    /** A chunk of tokens gives every token the bits of its single-token call, on every backend and thread count. */
+    @Test
+    void aChunkGivesEachTokenItsSingleTokenBits() {
+        try (Arena arena = Arena.ofShared()) {
+            for (int cols : new int[] {9, 65, 768}) {
+                SplittableRandom rnd = new SplittableRandom(cols * 7L);
+                int stride = SignBits.stride(cols);
+                byte[] bits = new byte[ROWS * stride];
+                rnd.nextBytes(bits);
+                MemorySegment nat = arena.allocate(bits.length, 64);
+                nat.copyFrom(MemorySegment.ofArray(bits));
+                Tensor t = new Tensor("bits", DType.I8, new long[] {ROWS, stride}, nat);
+                for (int n : new int[] {1, 2, 5}) {
+                    int xOff = 2;
+                    float[] x = new float[xOff + n * cols];
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = (float) rnd.nextGaussian();
+                    }
+                    for (var backend : new dev.rwkvedge.spi.KernelBackend[] {scalar, vector1, vector2, vector3}) {
+                        float[] chunk = new float[n * ROWS];
+                        backend.signDots(t, cols, x, xOff, chunk, n);
+                        float[] one = new float[ROWS];
+                        for (int k = 0; k < n; k++) {
+                            backend.signDots(t, cols, x, xOff + k * cols, one);
+                            for (int j = 0; j < ROWS; j++) {
+                                assertEquals(Float.floatToRawIntBits(one[j]), Float.floatToRawIntBits(chunk[k * ROWS + j]),
+                                        backend.name() + " " + backend.threads() + " threads, cols " + cols + ", n "
+                                                + n + ", token " + k + ", row " + j);
+                            }
+                        }
                     }
                 }
             }

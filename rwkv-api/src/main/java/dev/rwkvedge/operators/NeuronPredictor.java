@@ -9,7 +9,8 @@ import dev.rwkvedge.spi.KernelBackend;
 public interface NeuronPredictor {
     /**
      * Writes the predicted-active neurons of the token {@code x[xOff .. xOff+C)} into {@code selected} in ascending
-     * order and returns how many there are.
+     * order and returns how many there are. {@code selected} holds at least F entries (every neuron may be
+     * predicted); entries past the returned count may be overwritten.
      *
      * @param backend runs the predictor's matrix products (the MLP's P1 and P2): the backend the model runs on, so
      *                the operator needs no backend of its own and works on whichever one binds it (DESIGN.md §3-4)

@@ -19,8 +19,8 @@ import java.util.Objects;
  * only read it.
  *
  * <p>Sequence mode ({@code n > 1}) is a matrix-matrix product: the token loop is inside the row loop, so each weight
- * row is read from memory once per chunk and stays in L1 for all tokens. F16, BF16 and INT8 rows are widened to
- * floats four at a time into the thread's {@link RowStage} ({@link #rowsStagedWidened}), block rows are unpacked four
+ * row is read from memory once per chunk and stays in L1 for all tokens. F32, F16, BF16 and INT8 rows are copied or
+ * widened to floats four at a time into the thread's {@link RowStage} ({@link #rowsStagedWidened}), block rows are unpacked four
  * at a time ({@link #rowsStagedBlocks}), and both run two rows × two tokens per pass. The per-token dot products use
  * the same summation shape as the single-token kernels (see {@link FloatDots}, {@link BlockDots}), so every token
  * gets the bits it gets alone ({@link Int8Dots} too).
@@ -159,7 +159,7 @@ final class MatmulJob implements WorkerPool.Task {
             default -> throw new UnsupportedOperationException("vector backend: no product for " + type
                     + " (tensor " + w.name() + ")");
         }
-        if (n > 1 && (type == DType.F16 || type == DType.BF16 || type == DType.I8)) {
+        if (n > 1 && (type == DType.F32 || type == DType.F16 || type == DType.BF16 || type == DType.I8)) {
             // Staged sequence mode reads the activation from 64-byte-aligned native memory too (see RowStage).
             long len = (long) n * cols;
             if (xqNative.byteSize() < 4L * len) {
@@ -201,7 +201,13 @@ final class MatmulJob implements WorkerPool.Task {
             return;
         }
         switch (type) {
-            case F32 -> rowsFloat(from, to);
+            case F32 -> {
+                if (n == 1) {
+                    rowsFloat(from, to);
+                } else {
+                    rowsStagedWidened(from, to, st);
+                }
+            }
             case I8 -> {
                 if (n == 1) {
                     rowsInt8(from, to);
@@ -288,8 +294,8 @@ final class MatmulJob implements WorkerPool.Task {
     }
 
     /**
-     * Sequence-mode F16, BF16 and INT8 rows: {@link RowStage#ROWS} rows at a time widened to floats (exactly) into the
-     * stage's aligned native memory, then two rows × two tokens per pass ({@link FloatDots#staged2x2}), each product
+     * Sequence-mode F32, F16, BF16 and INT8 rows: {@link RowStage#ROWS} rows at a time copied or widened to floats
+     * (exactly) into the stage's aligned native memory, then two rows × two tokens per pass ({@link FloatDots#staged2x2}), each product
      * with the bits of the single-token kernels; an INT8 row's sums are then multiplied by its scale, as
      * {@link #rowsInt8} does. Against the kernel before (one row × two tokens, from Java arrays): one load per FMA
      * instead of 1.5, and no cache-line-straddling loads.
@@ -304,11 +310,14 @@ final class MatmulJob implements WorkerPool.Task {
             for (int i = 0; i < count; i++) {
                 long base = (r0 + i) * rowBytes;
                 switch (type) {
+                    case F32 -> MemorySegment.copy(seg, F32, base, wq, ValueLayout.JAVA_FLOAT, st.rowAt(i), cols);
                     case F16 -> HalfConvert.f16Row(seg, base, row, cols);
                     case BF16 -> HalfConvert.bf16Row(seg, base, row, cols);
                     default -> Int8Dots.widen(seg, base, row, cols);
                 }
-                MemorySegment.copy(row, 0, wq, ValueLayout.JAVA_FLOAT, st.rowAt(i), cols);
+                if (type != DType.F32) {
+                    MemorySegment.copy(row, 0, wq, ValueLayout.JAVA_FLOAT, st.rowAt(i), cols);
+                }
             }
             int t = 0;
             for (; t + 1 < n; t += 2) {

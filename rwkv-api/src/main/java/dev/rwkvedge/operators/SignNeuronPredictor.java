@@ -79,7 +79,7 @@ public final class SignNeuronPredictor implements NeuronPredictor {
             return 0;
         }
         backend.signDots(bits, embd, x, xOff, ws.scores);
-        return TopK.select(ws.scores, ffn, keep, ws.select, selected);
+        return TopK.select(ws.scores, 0, ffn, keep, ws.select, selected);
     }
 
     /**
@@ -96,8 +96,7 @@ public final class SignNeuronPredictor implements NeuronPredictor {
         ws.ensureChunk(n, this.ffn);
         backend.signDots(bits, embd, x, 0, ws.chunkScores, n);
         for (int t = 0; t < n; t++) {
-            System.arraycopy(ws.chunkScores, t * this.ffn, ws.scores, 0, this.ffn);
-            int count = TopK.select(ws.scores, this.ffn, keep, ws.select, ws.single);
+            int count = TopK.select(ws.chunkScores, t * this.ffn, this.ffn, keep, ws.select, ws.single);
             System.arraycopy(ws.single, 0, selected, t * ffn, count);
             counts[t] = count;
         }

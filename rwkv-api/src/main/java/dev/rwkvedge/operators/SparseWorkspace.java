@@ -6,7 +6,8 @@ package dev.rwkvedge.operators;
  */
 public final class SparseWorkspace {
     final float[] scores;
-    final float[] select;
+    /** {@link TopK}'s work: F keys and a histogram. */
+    final int[] select;
     final float[] hidden;
     final int[] selected;
     final int[] other;
@@ -43,7 +44,7 @@ public final class SparseWorkspace {
 
     public SparseWorkspace(int embd, int ffn, int mlpRank) {
         scores = new float[ffn];
-        select = new float[ffn];
+        select = new int[ffn + 4 * TopK.BUCKETS];
         hidden = new float[Math.max(1, mlpRank)];
         selected = new int[ffn];
         other = new int[ffn];

@@ -21,8 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * The predicted-sparse FFN in sequence mode: a chunk whose tokens together would read at least one whole key matrix
  * takes the key products from one dense pass ({@code matmul} over the chunk) instead of {@code rowDots} per token.
  * Both paths must give every token the bits it gets alone (one token at a time, which always uses {@code rowDots}),
- * on both backends and for every row type the operator takes; and the traffic account must show which path ran
- * (the dense pass counts the whole key matrix once per chunk).
+ * on the scalar backend and the vector backend with 2 and 3 threads, for chunks of up to 32 tokens and every row
+ * type the operator takes; and the traffic account must show which path ran (the dense pass counts the whole key
+ * matrix once per chunk).
  */
 class SparseChunkTest extends ScalarAndVector {
     private static final int FFN = 37;
@@ -68,8 +69,8 @@ class SparseChunkTest extends ScalarAndVector {
                 SplittableRandom rnd = new SplittableRandom(embd * 17L + type.ordinal());
                 Tensor key = matrix("key", type, TestTensors.gaussian(rnd, FFN * embd, 1 / Math.sqrt(embd)), embd);
                 Tensor valueT = matrix("valueT", type, TestTensors.gaussian(rnd, FFN * embd, 1 / Math.sqrt(FFN)), embd);
-                for (KernelBackend backend : new KernelBackend[] {scalar, vector2}) {
-                    for (int n : new int[] {2, 3, 5}) {
+                for (KernelBackend backend : new KernelBackend[] {scalar, vector2, vector3}) {
+                    for (int n : new int[] {2, 3, 5, 32}) {
                         check(backend, type, key, valueT, embd, n, rnd);
                     }
                 }

@@ -19,8 +19,9 @@ import static dev.rwkvedge.runtime.vector.VectorShapes.ROT_QUARTER;
 import static dev.rwkvedge.runtime.vector.VectorShapes.ROT_SIXTEENTH;
 
 /**
- * Dot products of weight rows with one activation vector, for rows held as F32, F16 or BF16 in a segment, or already
- * widened to floats in an array (the sequence-mode staging buffer).
+ * Dot products of rows with activation vectors: weight rows held as F32, F16 or BF16 in a segment (single tokens),
+ * rows already widened to floats in the stage's native memory against staged activations (sequence mode,
+ * {@link #stagedDot}, {@link #staged2x2}), and plain float arrays ({@link #dot}, e.g. RWKV-7's state rows).
  *
  * <p>All share one summation shape per row, so a row gives the same bits whichever way it is read (the widening is
  * exact) and whether it is computed alone or paired with its neighbour: two accumulators over alternating vectors

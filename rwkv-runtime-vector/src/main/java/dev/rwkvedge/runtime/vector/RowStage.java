@@ -4,9 +4,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * One thread's staging buffers for sequence mode, reused for every token of the chunk: an F16/BF16 weight row widened
- * to floats, or up to {@link #ROWS} block rows unpacked to quants (floats), scales and minimums, plus each staged
- * block row's scale products for every token of the chunk ({@link BlockDots#scales}). Owned by exactly one thread (a pool
+ * One thread's staging buffers for sequence mode, reused for every token of the chunk: up to {@link #ROWS} rows in
+ * 64-byte-aligned native memory, either F32/F16/BF16/INT8 rows as floats (widened through {@link #row}, a Java array
+ * the JIT's conversion loops write) or block rows unpacked to quants (floats) with their scales and minimums, plus
+ * each staged block row's scale products for every token of the chunk ({@link BlockDots#scales}). Owned by exactly one thread (a pool
  * worker, or the calling thread's {@link MatmulJob}); grows to the widest row seen, then never allocates again.
  *
  * <h2>Why the unpacked quants live in native memory</h2>
@@ -27,9 +28,9 @@ final class RowStage {
     /** Block rows staged at once: a 2 × 2 kernel's two rows, twice (see {@link MatmulJob}). */
     static final int ROWS = 4;
 
-    /** An F16/BF16 row widened to floats. */
+    /** One row widened to floats on its way to {@link #quants}, and the single-token value-row buffer. */
     float[] row = new float[0];
-    /** {@link #ROWS} unpacked block rows, row i at byte {@code i · stride}. */
+    /** {@link #ROWS} staged rows (floats or unpacked block quants), row i at byte {@code i · stride}. */
     MemorySegment quants = MemorySegment.NULL;
     long stride;
     final float[][] scales = new float[ROWS][0];

@@ -19,8 +19,9 @@ import dev.rwkvedge.tensor.Tensor;
  * the key matrix for the chunk (the backend's matrix-matrix product, each row read once for all n tokens) replaces
  * n predicted subsets read one token at a time; and the predictors run once for the chunk
  * ({@link NeuronPredictor#selectChunk}: the MLP's two products and the sign scores as matrix-matrix products, each
- * weight read once). Value rows are still read per token, only for active neurons (adding each row once to all the
- * chunk's tokens that activate it, the bits unchanged, measured no faster on the 169M-class edge model).
+ * weight read once); each value row that some token of the chunk activated is read once and added to all of those
+ * tokens ({@link KernelBackend#accumulateRowsChunk}, the tokens receiving their rows in the order a single token
+ * adds them).
  *
  * <p>The key products and the value accumulation run on the backend passed to {@link #apply}
  * ({@link KernelBackend#rowDots}, {@link KernelBackend#accumulateRows}), so the {@code vector} backend computes them
@@ -132,16 +133,76 @@ public final class PredictedSparseFfn implements FfnOperator {
             ws.ensureChunk(n, ffn);
             predictor.selectChunk(backend, x, embd, n, ffn, ws.chunkSelected, ws.chunkCounts, ws);
         }
-        for (int t = 0; t < n; t++) {
-            int count;
-            if (n > 1) {
-                count = ws.chunkCounts[t];
-                System.arraycopy(ws.chunkSelected, t * ffn, ws.selected, 0, count);
-            } else {
-                count = predictor.select(backend, x, t * embd, ws.selected, ws);
+        if (n == 1 || hidden.length < (long) n * ffn) {
+            for (int t = 0; t < n; t++) {
+                int count;
+                if (n > 1) {
+                    count = ws.chunkCounts[t];
+                    System.arraycopy(ws.chunkSelected, t * ffn, ws.selected, 0, count);
+                } else {
+                    count = predictor.select(backend, x, t * embd, ws.selected, ws);
+                }
+                int active = token(backend, x, t * embd, ws, count, chunkKeys ? hidden : null, t * ffn);
+                java.util.Arrays.fill(out, t * embd, (t + 1) * embd, 0f);
+                backend.accumulateRows(valueT, ws.active, ws.coef, active, out, t * embd);
+                long keyBytes = chunkKeys ? key.byteSizeWithScale() / n : count * key.rowBytesWithScale();
+                traffic.record(count, active, predictor.bytesPerToken() + keyBytes + active * valueT.rowBytesWithScale());
             }
-            token(backend, x, t * embd, out, t * embd, ws, count, chunkKeys ? hidden : null, t * ffn,
-                    chunkKeys ? n : 1);
+            return;
+        }
+        valueRowsOnce(backend, out, n, hidden, ws, chunkKeys, x);
+    }
+
+    /**
+     * Sequence mode's value rows, each read once for the chunk: every token's active neurons and coefficients as
+     * alone ({@link #token}), held in {@code hidden} (n × F, after the token's key products were read from it; NaN
+     * marks a neuron the token does not activate: an active coefficient is never NaN, and may be 0 when relu²
+     * underflows, which a zero test would drop), then grouped by row in ascending order and added by
+     * {@link KernelBackend#accumulateRowsChunk}: each token receives its rows in the order {@link #token}'s caller
+     * adds them, so it gets the same bits. The traffic account counts the chunk's value rows once, shared by its
+     * tokens.
+     */
+    private void valueRowsOnce(KernelBackend backend, float[] out, int n, float[] hidden, SparseWorkspace ws,
+                               boolean chunkKeys, float[] x) {
+        int[] predicted = ws.chunkCounts;
+        int[] activeCounts = ws.chunkOtherCounts;
+        int entries = 0;
+        for (int t = 0; t < n; t++) {
+            int count = predicted[t];
+            System.arraycopy(ws.chunkSelected, t * ffn, ws.selected, 0, count);
+            int row = t * ffn;
+            int active = token(backend, x, t * embd, ws, count, chunkKeys ? hidden : null, row);
+            java.util.Arrays.fill(hidden, row, row + ffn, Float.NaN);
+            for (int a = 0; a < active; a++) {
+                hidden[row + ws.active[a]] = ws.coef[a];
+            }
+            activeCounts[t] = active;
+            entries += active;
+        }
+        // One spare entry: the branch-free scan below writes the next slot before it knows whether to keep it.
+        ws.ensureGroups(ffn, entries + 1);
+        int groups = 0;
+        int e = 0;
+        for (int j = 0; j < ffn; j++) {
+            int first = e;
+            for (int t = 0; t < n; t++) {
+                float h = hidden[t * ffn + j];
+                ws.entryTokens[e] = t;
+                ws.entryCoef[e] = h;
+                e += h == h ? 1 : 0;
+            }
+            ws.groupRows[groups] = j;
+            ws.groupStart[groups] = first;
+            groups += e > first ? 1 : 0;
+        }
+        ws.groupStart[groups] = e;
+        java.util.Arrays.fill(out, 0, n * embd, 0f);
+        backend.accumulateRowsChunk(valueT, ws.groupRows, groups, ws.groupStart, ws.entryTokens, ws.entryCoef, out, 0,
+                embd);
+        long valueBytes = groups * valueT.rowBytesWithScale() / n;
+        for (int t = 0; t < n; t++) {
+            long keyBytes = chunkKeys ? key.byteSizeWithScale() / n : predicted[t] * key.rowBytesWithScale();
+            traffic.record(predicted[t], activeCounts[t], predictor.bytesPerToken() + keyBytes + valueBytes);
         }
     }
 
@@ -160,13 +221,12 @@ public final class PredictedSparseFfn implements FfnOperator {
     }
 
     /**
-     * One token whose {@code count} predicted neurons are in {@code ws.selected}: take the key products of the
-     * predicted rows (from {@code keys[ko + j]} when the chunk's dense pass computed them, else through
-     * {@link KernelBackend#rowDots}), squared ReLU, accumulate the value rows. {@code chunk} is the number of tokens
-     * that shared the dense key pass (its bytes are counted once per chunk).
+     * One token whose {@code count} predicted neurons are in {@code ws.selected}: the key products of the predicted
+     * rows (from {@code keys[ko + j]} when the chunk's dense pass computed them, else through
+     * {@link KernelBackend#rowDots}), squared ReLU; the active neurons and their coefficients into {@code ws.active},
+     * {@code ws.coef} (ascending). Returns how many are active.
      */
-    private void token(KernelBackend backend, float[] x, int xo, float[] out, int oo, SparseWorkspace ws, int count,
-                       float[] keys, int ko, int chunk) {
+    private int token(KernelBackend backend, float[] x, int xo, SparseWorkspace ws, int count, float[] keys, int ko) {
         if (keys == null) {
             backend.rowDots(key, ws.selected, count, x, xo, ws.dots);
         } else {
@@ -189,10 +249,7 @@ public final class PredictedSparseFfn implements FfnOperator {
             ws.coef[active] = h;
             active++;
         }
-        java.util.Arrays.fill(out, oo, oo + embd, 0f);
-        backend.accumulateRows(valueT, ws.active, ws.coef, active, out, oo);
-        long keyBytes = keys == null ? count * key.rowBytesWithScale() : key.byteSizeWithScale() / chunk;
-        traffic.record(count, active, predictor.bytesPerToken() + keyBytes + active * valueT.rowBytesWithScale());
+        return active;
     }
 
     @Override

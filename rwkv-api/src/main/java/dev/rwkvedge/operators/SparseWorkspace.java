@@ -38,6 +38,36 @@ public final class SparseWorkspace {
         int[] otherCounts = new int[0];
         float[] scores = new float[0];
         float[] hidden = new float[0];
+        int[] groupRows = new int[0];
+        int[] groupStart = new int[0];
+        int[] entryTokens = new int[0];
+        float[] entryCoef = new float[0];
+    }
+
+    /*
+     * The value rows of a chunk grouped by row (set by ensureGroups): the rows in ascending order that some token
+     * activated, group g's entries [groupStart[g], groupStart[g+1]) as (token, h).
+     */
+    int[] groupRows = new int[0];
+    int[] groupStart = new int[0];
+    int[] entryTokens = new int[0];
+    float[] entryCoef = new float[0];
+
+    /** Points the group fields at the running thread's buffers, for {@code ffn} rows and {@code entries} entries. */
+    void ensureGroups(int ffn, int entries) {
+        ChunkBuffers c = CHUNK.get();
+        if (c.groupRows.length < ffn) {
+            c.groupRows = new int[ffn];
+            c.groupStart = new int[ffn + 1];
+        }
+        if (c.entryTokens.length < entries) {
+            c.entryTokens = new int[entries];
+            c.entryCoef = new float[entries];
+        }
+        groupRows = c.groupRows;
+        groupStart = c.groupStart;
+        entryTokens = c.entryTokens;
+        entryCoef = c.entryCoef;
     }
 
     private static final ThreadLocal<ChunkBuffers> CHUNK = ThreadLocal.withInitial(ChunkBuffers::new);

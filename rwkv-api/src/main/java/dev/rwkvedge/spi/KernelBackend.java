@@ -72,6 +72,23 @@ public interface KernelBackend extends AutoCloseable {
     }
 
     /**
+     * {@link #accumulateRows} for a chunk of tokens, each row read once for all the tokens that use it: for every group
+     * {@code g < groups} and entry {@code e} in {@code [start[g], start[g+1])},
+     * {@code out[outOff + tokens[e]·stride + o] += coef[e]·W[rows[g]][o]} for {@code o < cols}. The groups are taken
+     * in the order given, so a token's output receives its rows in group order: each token gets exactly the bits
+     * of this backend's {@code accumulateRows} called for it alone with its rows in that order (sequence mode equals
+     * serial mode). The {@code predicted-sparse} FFN calls it in prefill with ascending rows (its value rows) and
+     * groups listing the chunk's tokens that activated the row.
+     *
+     * <p>The default is the reference arithmetic of {@link #accumulateRows}, with each row dequantized once per
+     * group; a backend that overrides {@code accumulateRows} must override this method too.
+     */
+    default void accumulateRowsChunk(Tensor w, int[] rows, int groups, int[] start, int[] tokens, float[] coef,
+                                     float[] out, int outOff, int stride) {
+        ReferenceRows.accumulateRowsChunk(w, rows, groups, start, tokens, coef, out, outOff, stride);
+    }
+
+    /**
      * {@code out[j] = Σ x[xOff + i]} over the columns {@code i < cols} whose bit is set in row j, for every row of
      * {@code bits}: the scores of the {@code predicted-sparse} FFN's sign predictor (PAPER.md §3.4), a one-bit matrix
      * held as I8 without a row scale, rows of {@code ⌈cols/8⌉} bytes, bit i of byte b = column 8b + i

@@ -13,7 +13,7 @@ import java.util.Objects;
 
 /**
  * The default {@link KernelBackend#rowDots}, {@link KernelBackend#accumulateRows} and {@link KernelBackend#signDots}
- * (one token or a chunk):
+ * (one token or a chunk), and {@link KernelBackend#accumulateRowsChunk}:
  * plain loops with the scalar backend's summation order (ascending index, float32), so a backend that keeps the defaults gives, row by row, the
  * bits of its own reference {@code matmul}. Buffers are per thread and grow to the widest row seen, so decoding
  * allocates nothing once warm.
@@ -108,6 +108,23 @@ final class ReferenceRows {
             float c = coef[k];
             for (int o = 0; o < cols; o++) {
                 out[outOff + o] += row[o] * c;
+            }
+        }
+    }
+
+    static void accumulateRowsChunk(Tensor w, int[] rows, int groups, int[] start, int[] tokens, float[] coef,
+                                    float[] out, int outOff, int stride) {
+        int cols = w.cols();
+        float[] row = SCRATCH.get().ensure(cols).row;
+        for (int g = 0; g < groups; g++) {
+            w.readRow(rows[g], row, 0);
+            for (int e = start[g]; e < start[g + 1]; e++) {
+                float c = coef[e];
+                int o0 = outOff + tokens[e] * stride;
+                Objects.checkFromIndexSize(o0, cols, out.length);
+                for (int o = 0; o < cols; o++) {
+                    out[o0 + o] += row[o] * c;
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.rwkvedge.runtime.vector;
 
 import dev.rwkvedge.tensor.DType;
+import dev.rwkvedge.tensor.GgmlBlocks;
 import dev.rwkvedge.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
 
@@ -25,6 +26,8 @@ import static dev.rwkvedge.runtime.vector.VectorShapes.L;
  */
 final class RowAccumulate {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Output columns per unit of {@link Chunk}'s range: a multiple of the vector length and of the 32-element block. */
+    static final int UNIT = 128;
 
     private RowAccumulate() {
     }
@@ -74,6 +77,103 @@ final class RowAccumulate {
             }
             for (; i < cols; i++) {
                 out[outOff + i] = Math.fma(row[i], c, out[outOff + i]);
+            }
+        }
+    }
+    /**
+     * {@link VectorBackend#accumulateRowsChunk}: each group's row widened once (as {@link #accumulate} widens it) and
+     * added with the same FMA loop into the output of every token of the group, so each token gets the bits of
+     * {@link #accumulate} called for it alone. The task's range counts units of {@link #UNIT} output columns: a
+     * worker takes the column slice {@code [c0, c1)} of every row, which changes no element's order of additions,
+     * so the result is the same on any number of threads. In prefill a row serves many tokens, so a slice fetched
+     * by one worker is used many times, unlike a single token's rows (see {@link VectorBackend#accumulateRows}).
+     */
+    static final class Chunk implements WorkerPool.Task {
+        private Tensor w;
+        private int[] rows;
+        private int groups;
+        private int[] start;
+        private int[] tokens;
+        private float[] coef;
+        private float[] out;
+        private int outOff;
+        private int stride;
+
+        /** Binds one call's arguments; rows and token offsets must already be checked. */
+        void prepare(Tensor w, int[] rows, int groups, int[] start, int[] tokens, float[] coef, float[] out, int outOff,
+                     int stride) {
+            if (w.dtype() == DType.I8 && !w.hasRowScale()) {
+                throw new UnsupportedOperationException("vector backend: tensor " + w.name() + " is i8 without a row "
+                        + "scale (" + Tensor.rowScaleName(w.name()) + "), so it holds raw integers, not weights");
+            }
+            this.w = w;
+            this.rows = rows;
+            this.groups = groups;
+            this.start = start;
+            this.tokens = tokens;
+            this.coef = coef;
+            this.out = out;
+            this.outOff = outOff;
+            this.stride = stride;
+        }
+
+        /** Drops the references to the caller's arrays and the weights once the call is done. */
+        void clear() {
+            w = null;
+            rows = null;
+            start = null;
+            tokens = null;
+            coef = null;
+            out = null;
+        }
+
+        /** Units of work of the bound call: the output columns in slices of {@link #UNIT}. */
+        int units() {
+            return (w.cols() + UNIT - 1) / UNIT;
+        }
+
+        @Override
+        public void run(int from, int to, RowStage stage) {
+            int c0 = from * UNIT;
+            int len = Math.min(w.cols(), to * UNIT) - c0;
+            stage.ensure(len);
+            float[] row = stage.row;
+            MemorySegment seg = w.data();
+            long rowBytes = w.rowBytes();
+            DType type = w.dtype();
+            boolean i8 = type == DType.I8;
+            int bound = F.loopBound(len);
+            for (int g = 0; g < groups; g++) {
+                int r = rows[g];
+                long base = r * rowBytes;
+                switch (type) {
+                    case F32 -> MemorySegment.copy(seg, F32, base + 4L * c0, row, 0, len);
+                    case F16 -> HalfConvert.f16Row(seg, base + 2L * c0, row, len);
+                    case BF16 -> HalfConvert.bf16Row(seg, base + 2L * c0, row, len);
+                    case I8 -> Int8Dots.widen(seg, base + c0, row, len);
+                    default -> {
+                        // c0 and len are whole blocks: UNIT is a multiple of 32, and block rows have 32·k columns.
+                        long blockBytes = type.blockBytes();
+                        int first = c0 / GgmlBlocks.QK;
+                        for (int j = 0; j * GgmlBlocks.QK < len; j++) {
+                            GgmlBlocks.dequantizeBlock(type, seg, base + (first + j) * blockBytes, row, j * GgmlBlocks.QK);
+                        }
+                    }
+                }
+                float scale = i8 ? w.rowScale(r) : 1f;
+                for (int e = start[g]; e < start[g + 1]; e++) {
+                    // I8: (c·scale)·q, the coefficient order of accumulate.
+                    float c = i8 ? coef[e] * scale : coef[e];
+                    int o = outOff + tokens[e] * stride + c0;
+                    FloatVector cv = FloatVector.broadcast(F, c);
+                    int i = 0;
+                    for (; i < bound; i += L) {
+                        FloatVector.fromArray(F, row, i).fma(cv, FloatVector.fromArray(F, out, o + i)).intoArray(out, o + i);
+                    }
+                    for (; i < len; i++) {
+                        out[o + i] = Math.fma(row[i], c, out[o + i]);
+                    }
+                }
             }
         }
     }

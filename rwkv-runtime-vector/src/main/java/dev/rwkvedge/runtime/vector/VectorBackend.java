@@ -29,6 +29,7 @@ final class VectorBackend implements KernelBackend {
     private final WorkerPool pool;
     private final ThreadLocal<MatmulJob> jobs = ThreadLocal.withInitial(MatmulJob::new);
     private final ThreadLocal<SignDots.Job> signJobs = ThreadLocal.withInitial(SignDots.Job::new);
+    private final ThreadLocal<RowAccumulate.Chunk> chunkJobs = ThreadLocal.withInitial(RowAccumulate.Chunk::new);
 
     VectorBackend(int threads) {
         this(threads, DEFAULT_MIN_PARALLEL_BYTES, DEFAULT_GRAIN_BYTES);
@@ -142,6 +143,40 @@ final class VectorBackend implements KernelBackend {
         MatmulJob job = jobs.get();
         job.stage.ensure(w.cols());
         RowAccumulate.accumulate(w, rows, coef, count, out, outOff, job.stage.row);
+    }
+
+    /**
+     * {@link RowAccumulate.Chunk}: each row widened once for all its tokens; the output columns split over the
+     * workers in one contiguous slice each (same bits on any number of threads), on the calling thread below
+     * {@code minParallelBytes} of rows.
+     */
+    @Override
+    public void accumulateRowsChunk(Tensor w, int[] rows, int groups, int[] start, int[] tokens, float[] coef,
+                                    float[] out, int outOff, int stride) {
+        int cols = w.cols();
+        Objects.checkFromIndexSize(0, groups, Math.min(rows.length, start.length - 1));
+        for (int g = 0; g < groups; g++) {
+            Objects.checkIndex(rows[g], w.rows());
+            Objects.checkFromToIndex(start[g], start[g + 1], Math.min(tokens.length, coef.length));
+            for (int e = start[g]; e < start[g + 1]; e++) {
+                Objects.checkFromIndexSize(outOff + (long) tokens[e] * stride, cols, out.length);
+            }
+        }
+        if (groups == 0 || cols == 0) {
+            return;
+        }
+        RowAccumulate.Chunk job = chunkJobs.get();
+        job.prepare(w, rows, groups, start, tokens, coef, out, outOff, stride);
+        try {
+            int units = job.units();
+            if (threads == 1 || units == 1 || groups * w.rowBytes() < minParallelBytes) {
+                job.run(0, units, jobs.get().stage);
+            } else {
+                pool.run(job, units, (units + threads - 1) / threads, jobs.get().stage);
+            }
+        } finally {
+            job.clear();
+        }
     }
 
     /**

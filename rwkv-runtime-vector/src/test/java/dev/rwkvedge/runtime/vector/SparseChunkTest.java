@@ -65,7 +65,7 @@ class SparseChunkTest extends ScalarAndVector {
     @Test
     void chunkedKeysGiveEveryTokenItsSingleTokenBits() {
         for (DType type : TYPES) {
-            for (int embd : type.isQuantized() ? new int[] {32, 96, 320} : new int[] {7, 33, 96}) {
+            for (int embd : type.isQuantized() ? new int[] {32, 96, 320} : new int[] {7, 33, 96, 300}) {
                 SplittableRandom rnd = new SplittableRandom(embd * 17L + type.ordinal());
                 Tensor key = matrix("key", type, TestTensors.gaussian(rnd, FFN * embd, 1 / Math.sqrt(embd)), embd);
                 Tensor valueT = matrix("valueT", type, TestTensors.gaussian(rnd, FFN * embd, 1 / Math.sqrt(FFN)), embd);
@@ -103,11 +103,35 @@ class SparseChunkTest extends ScalarAndVector {
         FfnTraffic s = single.traffic();
         assertEquals(s.predictedNeurons(), c.predictedNeurons(), at + ": same selections");
         assertEquals(s.activeNeurons(), c.activeNeurons(), at + ": same active neurons");
-        long valueBytes = c.activeNeurons() * valueT.rowBytesWithScale();
+        long chunkValueBytes = n * (activatedRows(backend, key, x, embd, n) * valueT.rowBytesWithScale() / n);
         long perTokenKeys = key.byteSizeWithScale() / n;
-        assertEquals(n * perTokenKeys + valueBytes, c.bytesTouched(), at + ": the chunk read each key row once");
-        assertEquals(s.predictedNeurons() * key.rowBytesWithScale() + valueBytes, s.bytesTouched(),
-                at + ": single tokens read their predicted key rows");
+        assertEquals(n * perTokenKeys + chunkValueBytes, c.bytesTouched(),
+                at + ": the chunk read each key row and each activated value row once");
+        assertEquals(s.predictedNeurons() * key.rowBytesWithScale() + s.activeNeurons() * valueT.rowBytesWithScale(),
+                s.bytesTouched(), at + ": single tokens read their predicted key rows and active value rows");
+    }
+
+    /** Value rows that at least one of the n tokens activates (predicted, key product above 0), computed here. */
+    private static long activatedRows(KernelBackend backend, Tensor key, float[] x, int embd, int n) {
+        int[] all = new int[FFN];
+        for (int j = 0; j < FFN; j++) {
+            all[j] = j;
+        }
+        float[] dots = new float[FFN];
+        int[] selected = new int[FFN];
+        boolean[] used = new boolean[FFN];
+        for (int t = 0; t < n; t++) {
+            backend.rowDots(key, all, FFN, x, t * embd, dots);
+            int count = new EveryThird().select(backend, x, t * embd, selected, null);
+            for (int s = 0; s < count; s++) {
+                used[selected[s]] |= dots[selected[s]] > 0;
+            }
+        }
+        long rows = 0;
+        for (boolean u : used) {
+            rows += u ? 1 : 0;
+        }
+        return rows;
     }
 
     @Test
@@ -119,10 +143,11 @@ class SparseChunkTest extends ScalarAndVector {
         // Share 0.2: 3 tokens read 0.6 of the key matrix through rowDots, less than one dense pass.
         PredictedSparseFfn ffn = new PredictedSparseFfn(new EveryThird(), key, valueT, 0, Footprint.NONE, 0.2, 0.1);
         int n = 3;
-        ffn.apply(vector2, TestTensors.gaussian(rnd, n * embd, 1), new float[n * embd], n, new float[n * FFN],
-                new float[0]);
+        float[] x = TestTensors.gaussian(rnd, n * embd, 1);
+        ffn.apply(vector2, x, new float[n * embd], n, new float[n * FFN], new float[0]);
         FfnTraffic t = ffn.traffic();
-        assertEquals(t.predictedNeurons() * key.rowBytesWithScale() + t.activeNeurons() * valueT.rowBytesWithScale(),
-                t.bytesTouched(), "three tokens at share 0.2 read only their predicted key rows");
+        long valueBytes = n * (activatedRows(vector2, key, x, embd, n) * valueT.rowBytesWithScale() / n);
+        assertEquals(t.predictedNeurons() * key.rowBytesWithScale() + valueBytes, t.bytesTouched(),
+                "three tokens at share 0.2 read only their predicted key rows");
     }
 }

@@ -52,9 +52,9 @@ public final class EnsembleNeuronPredictor implements NeuronPredictor {
             NeuronPredictor.super.selectChunk(backend, x, cols, n, ffn, selected, counts, ws);
             return;
         }
-        ws.ensureChunk(n, ffn);
-        int[] other = ws.chunkOther;
-        int[] otherCounts = ws.chunkOtherCounts;
+        SparseWorkspace.ChunkBuffers c = SparseWorkspace.chunk(n, ffn);
+        int[] other = c.other;
+        int[] otherCounts = c.otherCounts;
         mlp.selectChunk(backend, x, cols, n, ffn, selected, counts, ws);
         sign.selectChunk(backend, x, cols, n, ffn, other, otherCounts, ws);
         for (int t = 0; t < n; t++) {

@@ -138,9 +138,8 @@ public final class MlpNeuronPredictor implements NeuronPredictor {
             NeuronPredictor.super.selectChunk(backend, x, cols, n, ffn, selected, counts, ws);
             return;
         }
-        ws.ensureChunk(n, this.ffn);
-        float[] h = ws.chunkHidden(n * rank);
-        float[] z = ws.chunkScores;
+        float[] h = SparseWorkspace.chunkHidden(n * rank);
+        float[] z = SparseWorkspace.chunk(n, this.ffn).scores;
         backend.matmul(p1, x, 0, h, 0, n);
         for (int k = 0; k < n * rank; k++) {
             h[k] = h[k] > 0 ? h[k] : 0;

@@ -128,17 +128,18 @@ public final class PredictedSparseFfn implements FfnOperator {
             // compute; only the rows read differ.
             backend.matmul(key, x, 0, hidden, 0, n);
         }
+        SparseWorkspace.ChunkBuffers c = null;
         if (n > 1) {
             // The predictors run once for the chunk (their weights read once), each token's selection as alone.
-            ws.ensureChunk(n, ffn);
-            predictor.selectChunk(backend, x, embd, n, ffn, ws.chunkSelected, ws.chunkCounts, ws);
+            c = SparseWorkspace.chunk(n, ffn);
+            predictor.selectChunk(backend, x, embd, n, ffn, c.selected, c.counts, ws);
         }
         if (n == 1 || hidden.length < (long) n * ffn) {
             for (int t = 0; t < n; t++) {
                 int count;
                 if (n > 1) {
-                    count = ws.chunkCounts[t];
-                    System.arraycopy(ws.chunkSelected, t * ffn, ws.selected, 0, count);
+                    count = c.counts[t];
+                    System.arraycopy(c.selected, t * ffn, ws.selected, 0, count);
                 } else {
                     count = predictor.select(backend, x, t * embd, ws.selected, ws);
                 }
@@ -150,7 +151,7 @@ public final class PredictedSparseFfn implements FfnOperator {
             }
             return;
         }
-        valueRowsOnce(backend, out, n, hidden, ws, chunkKeys, x);
+        valueRowsOnce(backend, x, out, n, hidden, ws, c, chunkKeys);
     }
 
     /**
@@ -162,14 +163,14 @@ public final class PredictedSparseFfn implements FfnOperator {
      * adds them, so it gets the same bits. The traffic account counts the chunk's value rows once, shared by its
      * tokens.
      */
-    private void valueRowsOnce(KernelBackend backend, float[] out, int n, float[] hidden, SparseWorkspace ws,
-                               boolean chunkKeys, float[] x) {
-        int[] predicted = ws.chunkCounts;
-        int[] activeCounts = ws.chunkOtherCounts;
+    private void valueRowsOnce(KernelBackend backend, float[] x, float[] out, int n, float[] hidden, SparseWorkspace ws,
+                               SparseWorkspace.ChunkBuffers c, boolean chunkKeys) {
+        int[] predicted = c.counts;
+        int[] activeCounts = c.otherCounts;
         int entries = 0;
         for (int t = 0; t < n; t++) {
             int count = predicted[t];
-            System.arraycopy(ws.chunkSelected, t * ffn, ws.selected, 0, count);
+            System.arraycopy(c.selected, t * ffn, ws.selected, 0, count);
             int row = t * ffn;
             int active = token(backend, x, t * embd, ws, count, chunkKeys ? hidden : null, row);
             java.util.Arrays.fill(hidden, row, row + ffn, Float.NaN);
@@ -180,24 +181,24 @@ public final class PredictedSparseFfn implements FfnOperator {
             entries += active;
         }
         // One spare entry: the branch-free scan below writes the next slot before it knows whether to keep it.
-        ws.ensureGroups(ffn, entries + 1);
+        SparseWorkspace.ChunkBuffers g = SparseWorkspace.groups(ffn, entries + 1);
         int groups = 0;
         int e = 0;
         for (int j = 0; j < ffn; j++) {
             int first = e;
             for (int t = 0; t < n; t++) {
                 float h = hidden[t * ffn + j];
-                ws.entryTokens[e] = t;
-                ws.entryCoef[e] = h;
+                g.entryTokens[e] = t;
+                g.entryCoef[e] = h;
                 e += h == h ? 1 : 0;
             }
-            ws.groupRows[groups] = j;
-            ws.groupStart[groups] = first;
+            g.groupRows[groups] = j;
+            g.groupStart[groups] = first;
             groups += e > first ? 1 : 0;
         }
-        ws.groupStart[groups] = e;
+        g.groupStart[groups] = e;
         java.util.Arrays.fill(out, 0, n * embd, 0f);
-        backend.accumulateRowsChunk(valueT, ws.groupRows, groups, ws.groupStart, ws.entryTokens, ws.entryCoef, out, 0,
+        backend.accumulateRowsChunk(valueT, g.groupRows, groups, g.groupStart, g.entryTokens, g.entryCoef, out, 0,
                 embd);
         long valueBytes = groups * valueT.rowBytesWithScale() / n;
         for (int t = 0; t < n; t++) {

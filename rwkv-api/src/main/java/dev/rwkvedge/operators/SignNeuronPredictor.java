@@ -93,10 +93,10 @@ public final class SignNeuronPredictor implements NeuronPredictor {
             NeuronPredictor.super.selectChunk(backend, x, cols, n, ffn, selected, counts, ws);
             return;
         }
-        ws.ensureChunk(n, this.ffn);
-        backend.signDots(bits, embd, x, 0, ws.chunkScores, n);
+        float[] scores = SparseWorkspace.chunk(n, this.ffn).scores;
+        backend.signDots(bits, embd, x, 0, scores, n);
         for (int t = 0; t < n; t++) {
-            int count = TopK.select(ws.chunkScores, t * this.ffn, this.ffn, keep, ws.select, ws.single);
+            int count = TopK.select(scores, t * this.ffn, this.ffn, keep, ws.select, ws.single);
             System.arraycopy(ws.single, 0, selected, t * ffn, count);
             counts[t] = count;
         }

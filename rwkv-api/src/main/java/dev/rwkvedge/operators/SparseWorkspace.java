@@ -18,56 +18,30 @@ public final class SparseWorkspace {
     final float[] coef;
     /** A single token's selection inside {@link NeuronPredictor#selectChunk}. */
     final int[] single;
-    /*
-     * Sequence mode (a chunk of n tokens), set by ensureChunk: the chunk's selections (n × F) and counts, a second
-     * predictor's selections for the ensemble (n × F) and the predictors' scores (n × F). They are the running
-     * thread's ChunkBuffers, shared by the workspaces of all layers: every operator has its own workspace, and
-     * per-layer chunk buffers were 1.4 MB × 24 layers of heap for a 430M-class model (peak RSS 301 → 320-330 MB).
+    /**
+     * One thread's sequence-mode buffers (a chunk of n tokens), used only inside one operator call, so the workspaces
+     * of all layers share them: per-layer sets were 1.4 MB × 24 layers of heap for a 430M-class model (peak RSS
+     * 301 → 320-330 MB). Single-token decoding never touches them.
      */
-    int[] chunkSelected = new int[0];
-    int[] chunkCounts = new int[0];
-    int[] chunkOther = new int[0];
-    int[] chunkOtherCounts = new int[0];
-    float[] chunkScores = new float[0];
-
-    /** One thread's sequence-mode buffers; used only inside one operator call, so all layers can share them. */
-    private static final class ChunkBuffers {
+    static final class ChunkBuffers {
+        /** The chunk's selections (n × F, token t's from t·F) and their counts. */
         int[] selected = new int[0];
         int[] counts = new int[0];
+        /** A second predictor's selections (the ensemble's), then the operator's active counts. */
         int[] other = new int[0];
         int[] otherCounts = new int[0];
+        /** The predictors' scores (n × F). */
         float[] scores = new float[0];
+        /** The MLP predictor's hidden layer (n × h). */
         float[] hidden = new float[0];
+        /**
+         * The value rows grouped by row: the rows in ascending order that some token activated, group g's entries
+         * {@code [groupStart[g], groupStart[g+1])} as (token, h).
+         */
         int[] groupRows = new int[0];
         int[] groupStart = new int[0];
         int[] entryTokens = new int[0];
         float[] entryCoef = new float[0];
-    }
-
-    /*
-     * The value rows of a chunk grouped by row (set by ensureGroups): the rows in ascending order that some token
-     * activated, group g's entries [groupStart[g], groupStart[g+1]) as (token, h).
-     */
-    int[] groupRows = new int[0];
-    int[] groupStart = new int[0];
-    int[] entryTokens = new int[0];
-    float[] entryCoef = new float[0];
-
-    /** Points the group fields at the running thread's buffers, for {@code ffn} rows and {@code entries} entries. */
-    void ensureGroups(int ffn, int entries) {
-        ChunkBuffers c = CHUNK.get();
-        if (c.groupRows.length < ffn) {
-            c.groupRows = new int[ffn];
-            c.groupStart = new int[ffn + 1];
-        }
-        if (c.entryTokens.length < entries) {
-            c.entryTokens = new int[entries];
-            c.entryCoef = new float[entries];
-        }
-        groupRows = c.groupRows;
-        groupStart = c.groupStart;
-        entryTokens = c.entryTokens;
-        entryCoef = c.entryCoef;
     }
 
     private static final ThreadLocal<ChunkBuffers> CHUNK = ThreadLocal.withInitial(ChunkBuffers::new);
@@ -85,11 +59,8 @@ public final class SparseWorkspace {
         single = new int[ffn];
     }
 
-    /**
-     * Points the sequence-mode fields at the running thread's buffers, sized for {@code n} tokens of {@code ffn}
-     * neurons. Call at the start of every use: another layer's workspace may have grown them.
-     */
-    void ensureChunk(int n, int ffn) {
+    /** The running thread's chunk buffers with selections, counts and scores for {@code n} tokens of {@code ffn} neurons. */
+    static ChunkBuffers chunk(int n, int ffn) {
         ChunkBuffers c = CHUNK.get();
         int len = n * ffn;
         if (c.selected.length < len) {
@@ -101,19 +72,29 @@ public final class SparseWorkspace {
             c.counts = new int[n];
             c.otherCounts = new int[n];
         }
-        chunkSelected = c.selected;
-        chunkCounts = c.counts;
-        chunkOther = c.other;
-        chunkOtherCounts = c.otherCounts;
-        chunkScores = c.scores;
+        return c;
     }
 
-    /** The running thread's buffer for the MLP predictor's hidden layer in sequence mode, at least {@code len} floats. */
-    float[] chunkHidden(int len) {
+    /** {@link #chunk}'s MLP hidden layer, at least {@code len} floats. */
+    static float[] chunkHidden(int len) {
         ChunkBuffers c = CHUNK.get();
         if (c.hidden.length < len) {
             c.hidden = new float[len];
         }
         return c.hidden;
+    }
+
+    /** {@link #chunk}'s value-row groups for {@code ffn} rows and {@code entries} entries. */
+    static ChunkBuffers groups(int ffn, int entries) {
+        ChunkBuffers c = CHUNK.get();
+        if (c.groupRows.length < ffn) {
+            c.groupRows = new int[ffn];
+            c.groupStart = new int[ffn + 1];
+        }
+        if (c.entryTokens.length < entries) {
+            c.entryTokens = new int[entries];
+            c.entryCoef = new float[entries];
+        }
+        return c;
     }
 }

@@ -309,13 +309,10 @@ final class MatmulJob implements WorkerPool.Task {
             int count = Math.min(RowStage.ROWS, to - r0);
             for (int i = 0; i < count; i++) {
                 long base = (r0 + i) * rowBytes;
-                switch (type) {
-                    case F32 -> MemorySegment.copy(seg, F32, base, wq, ValueLayout.JAVA_FLOAT, st.rowAt(i), cols);
-                    case F16 -> HalfConvert.f16Row(seg, base, row, cols);
-                    case BF16 -> HalfConvert.bf16Row(seg, base, row, cols);
-                    default -> Int8Dots.widen(seg, base, row, cols);
-                }
-                if (type != DType.F32) {
+                if (type == DType.F32) {
+                    MemorySegment.copy(seg, F32, base, wq, ValueLayout.JAVA_FLOAT, st.rowAt(i), cols);
+                } else {
+                    RowStage.widen(seg, type, base, 0, cols, row);
                     MemorySegment.copy(row, 0, wq, ValueLayout.JAVA_FLOAT, st.rowAt(i), cols);
                 }
             }

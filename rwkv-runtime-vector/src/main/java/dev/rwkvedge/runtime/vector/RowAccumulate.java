@@ -1,7 +1,6 @@
 package dev.rwkvedge.runtime.vector;
 
 import dev.rwkvedge.tensor.DType;
-import dev.rwkvedge.tensor.GgmlBlocks;
 import dev.rwkvedge.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
 
@@ -18,8 +17,8 @@ import static dev.rwkvedge.runtime.vector.VectorShapes.L;
  * F32 rows are read straight from the weights; F16/BF16 rows are widened into a float buffer by {@link HalfConvert}
  * and I8 rows by {@link Int8Dots#widen}, with the row scale folded into the coefficient ({@code (c·scale)·q} instead
  * of the reference's {@code (scale·q)·c}: one rounding apart). Block types (Q8_0 and the others) are dequantized by
- * the scalar {@link Tensor#readRow} and then added with the same FMA loop: the value rows of a sparse FFN are read
- * once per token, so their dequantization is a small share of the work next to fetching them from memory.
+ * the scalar ggml reference ({@link RowStage#widen}) and then added with the same FMA loop: the value rows of a
+ * sparse FFN are read once per token, so their dequantization is a small share of the work next to fetching them.
  *
  * <p>The FMA loop is written out in each place instead of in a helper taking a vector: a vector-typed parameter or
  * result that fails to inline is boxed, which {@code AllocationTest} sees as megabytes per token.
@@ -55,20 +54,15 @@ final class RowAccumulate {
                 }
                 continue;
             }
-            switch (type) {
-                case F16 -> HalfConvert.f16Row(seg, base, row, cols);
-                case BF16 -> HalfConvert.bf16Row(seg, base, row, cols);
-                case I8 -> {
-                    if (!w.hasRowScale()) {
-                        throw new UnsupportedOperationException("vector backend: tensor " + w.name() + " is i8 "
-                                + "without a row scale (" + Tensor.rowScaleName(w.name()) + "), so it holds raw "
-                                + "integers, not weights");
-                    }
-                    Int8Dots.widen(seg, base, row, cols);
-                    c *= w.rowScale(r);
+            if (type == DType.I8) {
+                if (!w.hasRowScale()) {
+                    throw new UnsupportedOperationException("vector backend: tensor " + w.name() + " is i8 "
+                            + "without a row scale (" + Tensor.rowScaleName(w.name()) + "), so it holds raw "
+                            + "integers, not weights");
                 }
-                default -> w.readRow(r, row, 0);
+                c *= w.rowScale(r);
             }
+            RowStage.widen(seg, type, base, 0, cols, row);
             FloatVector cv = FloatVector.broadcast(F, c);
             int i = 0;
             for (; i < bound; i += L) {
@@ -145,21 +139,8 @@ final class RowAccumulate {
             int bound = F.loopBound(len);
             for (int g = 0; g < groups; g++) {
                 int r = rows[g];
-                long base = r * rowBytes;
-                switch (type) {
-                    case F32 -> MemorySegment.copy(seg, F32, base + 4L * c0, row, 0, len);
-                    case F16 -> HalfConvert.f16Row(seg, base + 2L * c0, row, len);
-                    case BF16 -> HalfConvert.bf16Row(seg, base + 2L * c0, row, len);
-                    case I8 -> Int8Dots.widen(seg, base + c0, row, len);
-                    default -> {
-                        // c0 and len are whole blocks: UNIT is a multiple of 32, and block rows have 32·k columns.
-                        long blockBytes = type.blockBytes();
-                        int first = c0 / GgmlBlocks.QK;
-                        for (int j = 0; j * GgmlBlocks.QK < len; j++) {
-                            GgmlBlocks.dequantizeBlock(type, seg, base + (first + j) * blockBytes, row, j * GgmlBlocks.QK);
-                        }
-                    }
-                }
+                // Block rows: c0 and len are whole blocks (UNIT is a multiple of 32, block rows have 32·k columns).
+                RowStage.widen(seg, type, r * rowBytes, c0, len, row);
                 float scale = i8 ? w.rowScale(r) : 1f;
                 for (int e = start[g]; e < start[g + 1]; e++) {
                     // I8: (c·scale)·q, the coefficient order of accumulate.

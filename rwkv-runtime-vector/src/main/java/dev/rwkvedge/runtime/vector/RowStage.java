@@ -1,7 +1,12 @@
 package dev.rwkvedge.runtime.vector;
 
+import dev.rwkvedge.tensor.DType;
+import dev.rwkvedge.tensor.GgmlBlocks;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * One thread's staging buffers for sequence mode, reused for every token of the chunk: up to {@link #ROWS} rows in
@@ -25,6 +30,7 @@ import java.lang.foreign.MemorySegment;
  * (whose LoRA matrices stay F32) Q8_0 prefill fell from 105 to 72 tokens/s; through IntVector it runs at 159.
  */
 final class RowStage {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Block rows staged at once: a 2 × 2 kernel's two rows, twice (see {@link MatmulJob}). */
     static final int ROWS = 4;
 
@@ -37,6 +43,27 @@ final class RowStage {
     final float[][] mins = new float[ROWS][0];
     /** Per staged row: {@code d_w·d_x} for token t of the chunk at {@code [t·blocks, (t+1)·blocks)}. */
     final float[][] products = new float[ROWS][0];
+
+    /**
+     * Columns {@code [c0, c0 + len)} of the row at byte {@code base} as floats into {@code row[0..len)}, exactly:
+     * F32 copied, F16/BF16 and I8 (without its scale) widened, block types dequantized block by block (then
+     * {@code c0} and {@code len} must be whole blocks).
+     */
+    static void widen(MemorySegment seg, DType type, long base, int c0, int len, float[] row) {
+        switch (type) {
+            case F32 -> MemorySegment.copy(seg, F32, base + 4L * c0, row, 0, len);
+            case F16 -> HalfConvert.f16Row(seg, base + 2L * c0, row, len);
+            case BF16 -> HalfConvert.bf16Row(seg, base + 2L * c0, row, len);
+            case I8 -> Int8Dots.widen(seg, base + c0, row, len);
+            default -> {
+                long blockBytes = type.blockBytes();
+                int first = c0 / GgmlBlocks.QK;
+                for (int j = 0; j * GgmlBlocks.QK < len; j++) {
+                    GgmlBlocks.dequantizeBlock(type, seg, base + (first + j) * blockBytes, row, j * GgmlBlocks.QK);
+                }
+            }
+        }
+    }
 
     /** {@link #ensure(int)}, and room for the scale products of {@code tokens} tokens. */
     void ensure(int cols, int tokens) {

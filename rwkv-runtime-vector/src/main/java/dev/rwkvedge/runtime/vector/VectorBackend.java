@@ -21,7 +21,7 @@ final class VectorBackend implements KernelBackend {
      */
     static final long DEFAULT_MIN_PARALLEL_BYTES = 64 * 1024;
     /** Rows per grain: about this many weight bytes, so that grains outnumber threads and stream sequentially. */
-    static final long DEFAULT_GRAIN_BYTES = 32 * 1024;
+    private static final long DEFAULT_GRAIN_BYTES = 32 * 1024;
 
     private final int threads;
     private final long minParallelBytes;

@@ -42,10 +42,13 @@ final class MatmulJob implements WorkerPool.Task {
     private float[] dx112 = new float[0];
     private float[] sx112 = new float[0];
     /**
-     * Sequence mode's activation in aligned native memory: the quants of {@link #xq} for block types, the activation
-     * as the weights take it (rounded to binary16 for F16) for the widened types.
+     * Sequence mode's activation in aligned native memory, token t as its own segment of {@link #xStride} bytes (see
+     * {@link FloatDots} on why slices): the quants of {@link #xq} for block types, the activation as the weights take
+     * it (rounded to binary16 for F16) for the widened types. Made when the buffer grows, so a product allocates
+     * nothing.
      */
-    private MemorySegment xqNative = MemorySegment.NULL;
+    private MemorySegment[] xTok = new MemorySegment[0];
+    private long xStride;
     /** The activation in the form of the direct Q4/Q5 kernels ({@link BlockDots#nibbleActivation}), per token. */
     private float[] xa = new float[0];
     private float[] xb = new float[0];
@@ -121,11 +124,7 @@ final class MatmulJob implements WorkerPool.Task {
                 this.x = xq;
                 this.xOff = 0;
                 if (!direct()) {
-                    // Staged sequence mode reads the quants from 64-byte-aligned native memory (see RowStage).
-                    if (xqNative.byteSize() < 4L * len) {
-                        xqNative = Arena.ofAuto().allocate(4L * len, 64);
-                    }
-                    MemorySegment.copy(xq, 0, xqNative, ValueLayout.JAVA_FLOAT, 0, len);
+                    stageActivation(xq, 0);
                 }
                 if (direct()) {
                     // The direct kernels' activation scales carry the 2^112 of HalfConvert.unscaled.
@@ -160,12 +159,28 @@ final class MatmulJob implements WorkerPool.Task {
                     + " (tensor " + w.name() + ")");
         }
         if (n > 1 && (type == DType.F32 || type == DType.F16 || type == DType.BF16 || type == DType.I8)) {
-            // Staged sequence mode reads the activation from 64-byte-aligned native memory too (see RowStage).
-            long len = (long) n * cols;
-            if (xqNative.byteSize() < 4L * len) {
-                xqNative = Arena.ofAuto().allocate(4L * len, 64);
+            stageActivation(this.x, this.xOff);
+        }
+    }
+
+    /**
+     * Copies the {@link #n} tokens of {@link #cols} floats at {@code src[off..]} into {@link #xTok}: staged sequence
+     * mode reads the activation (quants for block types) from 64-byte-aligned native memory, as the rows (see
+     * {@link RowStage}).
+     */
+    private void stageActivation(float[] src, int off) {
+        long stride = (4L * cols + 63) / 64 * 64;
+        if (xTok.length < n || xStride < stride) {
+            int count = Math.max(n, xTok.length);
+            xStride = Math.max(stride, xStride);
+            MemorySegment buffer = Arena.ofAuto().allocate(count * xStride, 64);
+            xTok = new MemorySegment[count];
+            for (int t = 0; t < count; t++) {
+                xTok[t] = buffer.asSlice(t * xStride, xStride);
             }
-            MemorySegment.copy(this.x, this.xOff, xqNative, ValueLayout.JAVA_FLOAT, 0, (int) len);
+        }
+        for (int t = 0; t < n; t++) {
+            MemorySegment.copy(src, off + t * cols, xTok[t], ValueLayout.JAVA_FLOAT, 0, cols);
         }
     }
 
@@ -302,39 +317,38 @@ final class MatmulJob implements WorkerPool.Task {
      */
     private void rowsStagedWidened(int from, int to, RowStage st) {
         st.ensure(cols);
-        MemorySegment wq = st.quants;
+        MemorySegment[] wr = st.rows;
         float[] row = st.row;
-        long xBytes = 4L * cols;
         for (int r0 = from; r0 < to; r0 += RowStage.ROWS) {
             int count = Math.min(RowStage.ROWS, to - r0);
             for (int i = 0; i < count; i++) {
                 long base = (r0 + i) * rowBytes;
                 if (type == DType.F32) {
-                    MemorySegment.copy(seg, F32, base, wq, ValueLayout.JAVA_FLOAT, st.rowAt(i), cols);
+                    MemorySegment.copy(seg, F32, base, wr[i], ValueLayout.JAVA_FLOAT, 0, cols);
                 } else {
                     RowStage.widen(seg, type, base, 0, cols, row);
-                    MemorySegment.copy(row, 0, wq, ValueLayout.JAVA_FLOAT, st.rowAt(i), cols);
+                    MemorySegment.copy(row, 0, wr[i], ValueLayout.JAVA_FLOAT, 0, cols);
                 }
             }
             int t = 0;
             for (; t + 1 < n; t += 2) {
                 int o = outOff + t * rows + r0;
-                long x0 = t * xBytes;
-                long x1 = x0 + xBytes;
+                MemorySegment x0 = xTok[t];
+                MemorySegment x1 = xTok[t + 1];
                 int i = 0;
                 for (; i + 1 < count; i += 2) {
-                    FloatDots.staged2x2(wq, st.rowAt(i), st.rowAt(i + 1), xqNative, x0, x1, cols, out,
+                    FloatDots.staged2x2(wr[i], wr[i + 1], x0, x1, cols, out,
                             o + i, o + rows + i, o + i + 1, o + rows + i + 1);
                 }
                 if (i < count) {
-                    out[o + i] = FloatDots.stagedDot(wq, st.rowAt(i), xqNative, x0, cols);
-                    out[o + rows + i] = FloatDots.stagedDot(wq, st.rowAt(i), xqNative, x1, cols);
+                    out[o + i] = FloatDots.stagedDot(wr[i], x0, cols);
+                    out[o + rows + i] = FloatDots.stagedDot(wr[i], x1, cols);
                 }
             }
             if (t < n) {
                 int o = outOff + t * rows + r0;
                 for (int i = 0; i < count; i++) {
-                    out[o + i] = FloatDots.stagedDot(wq, st.rowAt(i), xqNative, t * xBytes, cols);
+                    out[o + i] = FloatDots.stagedDot(wr[i], xTok[t], cols);
                 }
             }
             if (type == DType.I8) {
@@ -478,36 +492,33 @@ final class MatmulJob implements WorkerPool.Task {
     private void rowsStagedBlocks(int from, int to, RowStage st) {
         st.ensure(cols, n);
         boolean withMin = type == DType.Q4_1 || type == DType.Q5_1;
-        MemorySegment wq = st.quants;
-        long xBytes = 4L * cols;
+        MemorySegment[] wr = st.rows;
         for (int r0 = from; r0 < to; r0 += RowStage.ROWS) {
             int count = Math.min(RowStage.ROWS, to - r0);
             for (int i = 0; i < count; i++) {
-                BlockDots.stage(type, seg, (r0 + i) * rowBytes, blocks, wq, st.rowAt(i), st.scales[i], st.mins[i]);
+                BlockDots.stage(type, seg, (r0 + i) * rowBytes, blocks, wr[i], 0, st.scales[i], st.mins[i]);
                 BlockDots.scales(st.scales[i], dx, 0, blocks, n, st.products[i]);
             }
             int t = 0;
             for (; t + 1 < n; t += 2) {
                 int o = outOff + t * rows + r0;
                 int co = t * blocks;
-                long x0 = t * xBytes;
-                long x1 = x0 + xBytes;
+                MemorySegment x0 = xTok[t];
+                MemorySegment x1 = xTok[t + 1];
                 int i = 0;
                 for (; i + 1 < count; i += 2) {
-                    BlockDots.staged2x2(wq, st.rowAt(i), st.rowAt(i + 1), st.products[i], st.products[i + 1], co,
-                            blocks, xqNative, x0, x1, out, o + i, o + rows + i, o + i + 1, o + rows + i + 1);
+                    BlockDots.staged2x2(wr[i], wr[i + 1], st.products[i], st.products[i + 1], co,
+                            blocks, x0, x1, out, o + i, o + rows + i, o + i + 1, o + rows + i + 1);
                 }
                 if (i < count) {
-                    out[o + i] = BlockDots.staged(wq, st.rowAt(i), st.products[i], co, blocks, xqNative, x0);
-                    out[o + rows + i] = BlockDots.staged(wq, st.rowAt(i), st.products[i], co + blocks, blocks,
-                            xqNative, x1);
+                    out[o + i] = BlockDots.staged(wr[i], st.products[i], co, blocks, x0);
+                    out[o + rows + i] = BlockDots.staged(wr[i], st.products[i], co + blocks, blocks, x1);
                 }
             }
             if (t < n) {
                 int o = outOff + t * rows + r0;
                 for (int i = 0; i < count; i++) {
-                    out[o + i] = BlockDots.staged(wq, st.rowAt(i), st.products[i], t * blocks, blocks, xqNative,
-                            t * xBytes);
+                    out[o + i] = BlockDots.staged(wr[i], st.products[i], t * blocks, blocks, xTok[t]);
                 }
             }
             if (withMin) {

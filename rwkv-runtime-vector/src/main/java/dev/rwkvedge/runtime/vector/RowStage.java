@@ -39,6 +39,8 @@ final class RowStage {
     /** {@link #ROWS} staged rows (floats or unpacked block quants), row i at byte {@code i · stride}. */
     MemorySegment quants = MemorySegment.NULL;
     long stride;
+    /** Row i of {@link #quants} as its own segment, for the sequence-mode kernels (see {@link FloatDots}). */
+    final MemorySegment[] rows = new MemorySegment[ROWS];
     final float[][] scales = new float[ROWS][0];
     final float[][] mins = new float[ROWS][0];
     /** Per staged row: {@code d_w·d_x} for token t of the chunk at {@code [t·blocks, (t+1)·blocks)}. */
@@ -83,14 +85,10 @@ final class RowStage {
             stride = (4L * cols + 63) / 64 * 64;
             quants = Arena.ofAuto().allocate(ROWS * stride, 64);
             for (int i = 0; i < ROWS; i++) {
+                rows[i] = quants.asSlice(i * stride, stride);
                 scales[i] = new float[blocks];
                 mins[i] = new float[blocks];
             }
         }
-    }
-
-    /** Byte offset of staged block row {@code i} in {@link #quants}. */
-    long rowAt(int i) {
-        return i * stride;
     }
 }

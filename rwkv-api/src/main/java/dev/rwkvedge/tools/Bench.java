@@ -71,9 +71,9 @@ public final class Bench {
                 prompt[i] = (int) ((i * 7919L + 13) % c.nVocab());
             }
 
-            // Warm-up: prefills until the sequence-mode kernels run C2 code, then some decode tokens. One prefill was
-            // not enough: the kernels' final compilations land during it and the following measured runs (prefill of
-            // the 169M F32 model measured 190-220 tokens/s after one warm-up prefill, 344 after six).
+            // Warm-up: a few prefills, so that the measured ones run the sequence-mode kernels' final C2 code rather
+            // than catching their last compilations, then some decode tokens. A precaution: on the 169M F32 model the
+            // machine's noise (259-368 tokens/s between runs) hid any difference from a single warm-up prefill.
             for (int r = 0; r < PREFILL_WARMUPS; r++) {
                 m.newSession().ingest(prompt);
             }

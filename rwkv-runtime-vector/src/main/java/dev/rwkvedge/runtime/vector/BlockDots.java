@@ -526,10 +526,10 @@ final class BlockDots {
     /**
      * Two staged rows against two tokens' activation quants (sequence mode), each of the four products with the
      * bits of the direct kernels without their minimum term: every weight and activation vector is loaded once
-     * for two products. The rows are the slices {@code r0}, {@code r1}, the tokens' quants the slices
-     * {@code t0}, {@code t1} (see {@link FloatDots} on why slices). {@code cs0}/{@code cs1} hold each row's {@link #scales}, the two tokens' at
-     * {@code [co, co + blocks)} and {@code [co + blocks, co + 2·blocks)}; results go to {@code out[oR0T0]} (row 0, token 0),
-     * {@code out[oR0T1]}, {@code out[oR1T0]}, {@code out[oR1T1]}.
+     * for two products. The rows are the slices {@code r0}, {@code r1}, the tokens' quants the slices {@code t0},
+     * {@code t1} (see {@link FloatDots} on why slices). {@code cs0}/{@code cs1} hold each row's {@link #scales}, the
+     * two tokens' at {@code [co, co + blocks)} and {@code [co + blocks, co + 2·blocks)}; results go to
+     * {@code out[oR0T0]} (row 0, token 0), {@code out[oR0T1]}, {@code out[oR1T0]}, {@code out[oR1T1]}.
      */
     static void staged2x2(MemorySegment r0, MemorySegment r1, float[] cs0, float[] cs1, int co, int blocks,
                           MemorySegment t0, MemorySegment t1, float[] out, int oR0T0, int oR0T1, int oR1T0, int oR1T1) {
@@ -608,8 +608,8 @@ final class BlockDots {
     }
 
     /**
-     * A staged row (the slice {@code wr}) times one token's activation quants (the slice {@code xr}), with the token's {@link #scales} at {@code cs[co..]}; the bits of the direct kernels without
-     * their minimum term.
+     * A staged row (the slice {@code wr}) times one token's activation quants (the slice {@code xr}), with the
+     * token's {@link #scales} at {@code cs[co..]}; the bits of the direct kernels without their minimum term.
      */
     static float staged(MemorySegment wr, float[] cs, int co, int blocks, MemorySegment xr) {
         FloatVector older = FloatVector.zero(F);

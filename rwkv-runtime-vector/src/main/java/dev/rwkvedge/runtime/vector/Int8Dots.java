@@ -4,6 +4,8 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
+import dev.rwkvedge.tensor.Tensor;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -123,6 +125,17 @@ final class Int8Dots {
         }
         out[o0] = sum0;
         out[o1] = sum1;
+    }
+
+    /**
+     * Refuses an I8 tensor without its row scale: without one it holds raw integers, not weights, and every
+     * INT8 product here multiplies by the scale.
+     */
+    static void requireRowScale(Tensor w) {
+        if (!w.hasRowScale()) {
+            throw new UnsupportedOperationException("vector backend: tensor " + w.name() + " is i8 without a row "
+                    + "scale (" + Tensor.rowScaleName(w.name()) + "), so it holds raw integers, not weights");
+        }
     }
 
     /** Widens the {@code n} signed bytes at {@code base} into {@code row[0..n)} (exact), for sequence mode. */

@@ -86,10 +86,7 @@ final class MatmulJob implements WorkerPool.Task {
                 this.xOff = xOff;
             }
             case I8 -> {
-                if (!w.hasRowScale()) {
-                    throw new UnsupportedOperationException("vector backend: tensor " + w.name() + " is i8 without a "
-                            + "row scale (" + Tensor.rowScaleName(w.name()) + "), so it holds raw integers, not weights");
-                }
+                Int8Dots.requireRowScale(w);
                 this.scales = w.rowScale().data();
                 this.x = x;
                 this.xOff = xOff;

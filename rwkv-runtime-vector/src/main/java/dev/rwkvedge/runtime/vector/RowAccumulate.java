@@ -55,11 +55,7 @@ final class RowAccumulate {
                 continue;
             }
             if (type == DType.I8) {
-                if (!w.hasRowScale()) {
-                    throw new UnsupportedOperationException("vector backend: tensor " + w.name() + " is i8 "
-                            + "without a row scale (" + Tensor.rowScaleName(w.name()) + "), so it holds raw "
-                            + "integers, not weights");
-                }
+                Int8Dots.requireRowScale(w);
                 c *= w.rowScale(r);
             }
             RowStage.widen(seg, type, base, 0, cols, row);
@@ -96,9 +92,8 @@ final class RowAccumulate {
         /** Binds one call's arguments; rows and token offsets must already be checked. */
         void prepare(Tensor w, int[] rows, int groups, int[] start, int[] tokens, float[] coef, float[] out, int outOff,
                      int stride) {
-            if (w.dtype() == DType.I8 && !w.hasRowScale()) {
-                throw new UnsupportedOperationException("vector backend: tensor " + w.name() + " is i8 without a row "
-                        + "scale (" + Tensor.rowScaleName(w.name()) + "), so it holds raw integers, not weights");
+            if (w.dtype() == DType.I8) {
+                Int8Dots.requireRowScale(w);
             }
             this.w = w;
             this.rows = rows;

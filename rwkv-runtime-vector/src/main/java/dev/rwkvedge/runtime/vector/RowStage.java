@@ -12,8 +12,9 @@ import java.nio.ByteOrder;
  * One thread's staging buffers for sequence mode, reused for every token of the chunk: up to {@link #ROWS} rows in
  * 64-byte-aligned native memory, either F32/F16/BF16/INT8 rows as floats (widened through {@link #row}, a Java array
  * the JIT's conversion loops write) or block rows unpacked to quants (floats) with their scales and minimums, plus
- * each staged block row's scale products for every token of the chunk ({@link BlockDots#scales}). Owned by exactly one thread (a pool
- * worker, or the calling thread's {@link MatmulJob}); grows to the widest row seen, then never allocates again.
+ * each staged block row's scale products for every token of the chunk ({@link BlockDots#scales}). Owned by exactly
+ * one thread (a pool worker, or the calling thread's {@link MatmulJob}); grows to the widest row seen, then never
+ * allocates again.
  *
  * <h2>Why the unpacked quants live in native memory</h2>
  * The block kernels of sequence mode run from L1 and are bound by loads: each 64-byte vector load that straddles two
@@ -34,12 +35,12 @@ final class RowStage {
     /** Block rows staged at once: a 2 × 2 kernel's two rows, twice (see {@link MatmulJob}). */
     static final int ROWS = 4;
 
-    /** One row widened to floats on its way to {@link #quants}, and the single-token value-row buffer. */
+    /** One row widened to floats on its way to {@link #rows}, and the single-token value-row buffer. */
     float[] row = new float[0];
-    /** {@link #ROWS} staged rows (floats or unpacked block quants), row i at byte {@code i · stride}. */
-    MemorySegment quants = MemorySegment.NULL;
-    long stride;
-    /** Row i of {@link #quants} as its own segment, for the sequence-mode kernels (see {@link FloatDots}). */
+    /**
+     * {@link #ROWS} staged rows (floats or unpacked block quants) in one 64-byte-aligned native buffer, each row its
+     * own segment for the sequence-mode kernels (see {@link FloatDots}).
+     */
     final MemorySegment[] rows = new MemorySegment[ROWS];
     final float[][] scales = new float[ROWS][0];
     final float[][] mins = new float[ROWS][0];
@@ -82,8 +83,8 @@ final class RowStage {
         if (row.length < cols) {
             row = new float[cols];
             int blocks = (cols + BlockDots.QK - 1) / BlockDots.QK;
-            stride = (4L * cols + 63) / 64 * 64;
-            quants = Arena.ofAuto().allocate(ROWS * stride, 64);
+            long stride = (4L * cols + 63) / 64 * 64;
+            MemorySegment quants = Arena.ofAuto().allocate(ROWS * stride, 64);
             for (int i = 0; i < ROWS; i++) {
                 rows[i] = quants.asSlice(i * stride, stride);
                 scales[i] = new float[blocks];
